@@ -1,0 +1,17 @@
+"""shoplens: the dashboard's entry point. Page config, the shop picker, navigation."""
+
+import streamlit as st
+
+import ui
+
+st.set_page_config(page_title="shoplens", page_icon=":material/storefront:", layout="wide")
+ui.ensure_demo_shop()
+st.sidebar.title("shoplens")
+st.sidebar.caption("Personalization for small shops, on your own computer.")
+ui.shop_picker()
+
+page = st.navigation([
+    st.Page("pages/overview.py", title="Overview", icon=":material/insights:", default=True),
+    st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
+])
+page.run()

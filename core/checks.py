@@ -1,0 +1,198 @@
+"""Validation rules of the importer, as SQL over a staged table of text columns.
+
+Every staged row keeps its raw text in ``f_<field>`` columns. ``parsed_columns`` turns them into
+typed values (dates in the column's format, numbers with currency symbols or decimal commas
+cleaned, event types and booleans normalised), ``rule_case`` names the first rule a row breaks,
+and ``RULES`` says, for each rule, which field it is about, what went wrong and how to fix it.
+Identifiers here are our own constants; user values only ever travel as parameters.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# The type of each field; anything not listed is text.
+FIELD_TYPES = {
+    "ts": "timestamp", "first_seen": "timestamp", "quantity": "integer", "rating": "integer",
+    "unit_price": "number", "price": "number", "lat": "number", "lon": "number",
+    "active": "bool", "consent_profiling": "bool",
+}
+EVENT_TYPES = {
+    "view": "view", "pageview": "view", "page_view": "view", "detail": "view", "click": "view",
+    "product_view": "view", "viewed": "view", "impression": "view",
+    "cart": "cart", "addtocart": "cart", "add_to_cart": "cart", "basket": "cart",
+    "carted": "cart", "add": "cart",
+    "purchase": "purchase", "order": "purchase", "buy": "purchase", "transaction": "purchase",
+    "sale": "purchase", "checkout": "purchase", "purchased": "purchase",
+    "return": "return", "refund": "return", "returned": "return", "cancel": "return",
+}
+CANCELLED_STATUS = ("cancelled", "canceled", "refunded", "voided", "unavailable", "failed")
+TRUE_WORDS = ("true", "t", "yes", "y", "1", "on", "opt-in", "subscribed")
+FALSE_WORDS = ("false", "f", "no", "n", "0", "off", "opt-out", "unsubscribed", "objected")
+DEVICES = {"smartphone": "mobile", "phone": "mobile", "ios": "mobile", "android": "mobile",
+           "mobile": "mobile", "tablet": "tablet", "ipad": "tablet", "desktop": "desktop",
+           "pc": "desktop", "computer": "desktop", "laptop": "desktop"}
+
+# Candidate date formats, tried on a sample first, then decided on the whole column.
+DATE_FORMATS = (
+    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M",
+    "%Y/%m/%d", "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M",
+    "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y",
+    "%d-%m-%Y %H:%M", "%m-%d-%Y %H:%M", "%d-%m-%Y", "%m-%d-%Y", "%d/%m/%y %H:%M", "%m/%d/%y %H:%M",
+    "%d/%m/%y", "%m/%d/%y", "%d %b %Y", "%b %d, %Y", "%d %B %Y", "%B %d, %Y",
+)
+EPOCH_S, EPOCH_MS = "epoch seconds", "epoch milliseconds"
+# Trailing time-zone offsets and fractions of a second: local time of day is what we keep.
+TS_SUFFIX = r"(\.\d+)?\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2})?$"
+
+
+def human_format(fmt: str) -> str:
+    """'%d/%m/%Y %H:%M' -> 'DD/MM/YYYY hh:mm'."""
+    for code, text in (("%Y", "YYYY"), ("%y", "YY"), ("%m", "MM"), ("%d", "DD"), ("%H", "hh"),
+                       ("%M", "mm"), ("%S", "ss"), ("%b", "Mon"), ("%B", "Month")):
+        fmt = fmt.replace(code, text)
+    return fmt
+
+
+def swapped(fmt: str) -> str | None:
+    """The same format with day and month exchanged, if it has both as numbers."""
+    if "%d" in fmt and "%m" in fmt:
+        return fmt.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+    return None
+
+
+def ts_text(col: str) -> str:
+    """SQL: the raw date text with a 'T' separator, a fraction and a time zone removed."""
+    return f"regexp_replace(replace(trim({col}), 'T', ' '), '{TS_SUFFIX}', '')"
+
+
+def ts_expr(col: str, fmt: str, param: str) -> str:
+    """SQL turning raw text into TIMESTAMP (NULL when it does not fit).
+
+    The format itself travels as the named parameter ``param`` (it may come from the user).
+    """
+    if fmt == EPOCH_S:
+        return f"make_timestamp(try_cast(trim({col}) AS BIGINT) * 1000000)"
+    if fmt == EPOCH_MS:
+        return f"make_timestamp(try_cast(trim({col}) AS BIGINT) * 1000)"
+    return f"try_strptime({ts_text(col)}, ${param})"
+
+
+def number_expr(col: str) -> str:
+    """SQL: text -> DOUBLE; '£1,234.50', '3,50 €' and '1.234,5' are cleaned; else NULL."""
+    cleaned = f"regexp_replace(trim({col}), '[^0-9,.\\-]', '', 'g')"
+    return (
+        f"CASE WHEN try_cast(trim({col}) AS DOUBLE) IS NOT NULL THEN try_cast(trim({col}) AS DOUBLE) "
+        f"WHEN {cleaned} ~ '^-?\\d{{1,3}}(\\.\\d{{3}})+,\\d+$' "
+        f"THEN try_cast(replace(replace({cleaned}, '.', ''), ',', '.') AS DOUBLE) "
+        f"WHEN {cleaned} ~ '^-?\\d{{1,3}}(,\\d{{3}})+(\\.\\d+)?$' "
+        f"THEN try_cast(replace({cleaned}, ',', '') AS DOUBLE) "
+        f"WHEN {cleaned} ~ '^-?\\d+,\\d+$' THEN try_cast(replace({cleaned}, ',', '.') AS DOUBLE) "
+        f"ELSE try_cast({cleaned} AS DOUBLE) END"
+    )
+
+
+def _in_list(words: tuple[str, ...]) -> str:
+    return ", ".join("'" + w.replace("'", "''") + "'" for w in words)
+
+
+def bool_expr(col: str) -> str:
+    """SQL: yes/no/true/false/1/0 (any case) -> BOOLEAN, else NULL."""
+    low = f"lower(trim({col}))"
+    return (f"CASE WHEN {low} IN ({_in_list(TRUE_WORDS)}) THEN true "
+            f"WHEN {low} IN ({_in_list(FALSE_WORDS)}) THEN false END")
+
+
+def map_expr(col: str, mapping: dict[str, str], keep_unknown: bool) -> str:
+    """SQL: normalise text through a synonym table (lower case, spaces -> '_')."""
+    key = f"replace(lower(trim({col})), ' ', '_')"
+    whens = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in mapping.items())
+    return f"CASE {key} {whens} ELSE {key if keep_unknown else 'NULL'} END"
+
+
+def customer_id_expr(col: str) -> str:
+    """SQL: customer ids as text: '13085.0' -> '13085', e-mails lower-cased, blanks -> NULL."""
+    t = f"trim({col})"
+    return (f"nullif(CASE WHEN {t} ~ '^\\d+\\.0+$' THEN regexp_replace({t}, '\\.0+$', '') "
+            f"WHEN contains({t}, '@') THEN lower({t}) ELSE {t} END, '')")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One thing a row can get wrong."""
+
+    field: str
+    problem: str
+    fix: str
+
+
+RULES: dict[str, Rule] = {
+    "missing_ts": Rule("ts", "no date", "fill in when it happened, or remove the row"),
+    "bad_ts": Rule("ts", "not a date in this column's format ({fmt})",
+                   "write the date as {fmt}, or choose the right format in the mapping"),
+    "implausible_ts": Rule("ts", "date before 1990 or in the future",
+                           "correct the year, or remove the row"),
+    "missing_product_id": Rule("product_id", "no product code",
+                               "fill in the product code (SKU), or remove the row"),
+    "bad_quantity": Rule("quantity", "not a whole number",
+                         "write the quantity as a whole number such as 2"),
+    "zero_quantity": Rule("quantity", "quantity is 0", "remove the row or set the quantity"),
+    "bad_unit_price": Rule("unit_price", "not a number", "write the price as a number such as 4.95"),
+    "negative_unit_price": Rule("unit_price", "negative price",
+                                "record refunds as returns (negative quantity), not as "
+                                "negative prices; adjustments belong outside the sales export"),
+    "zero_unit_price": Rule("unit_price", "price is 0 (free item or stock adjustment)",
+                            "set the real price, or leave adjustments out of the sales export"),
+    "unknown_event_type": Rule("event_type", "unknown event type",
+                               "use view, cart, purchase or return"),
+    "duplicate_row": Rule("*", "the same line appears earlier in the file",
+                          "remove the repeated line (if it really happened twice, merge it "
+                          "into one line with the summed quantity)"),
+    "missing_customer_id": Rule("customer_id", "no customer id",
+                                "fill in the customer id, or remove the row"),
+    "bad_first_seen": Rule("first_seen", "not a date in this column's format ({fmt})",
+                           "write the date as {fmt}"),
+    "bad_lat": Rule("lat", "latitude is not a number between -90 and 90", "correct or clear it"),
+    "bad_lon": Rule("lon", "longitude is not a number between -180 and 180",
+                    "correct or clear it"),
+    "bad_consent_profiling": Rule("consent_profiling", "not yes/no or true/false",
+                                  "write true (may profile) or false (objected)"),
+    "bad_price": Rule("price", "not a number", "write the price as a number such as 4.95"),
+    "negative_price": Rule("price", "negative price", "correct the price"),
+    "bad_active": Rule("active", "not yes/no or true/false", "write true or false"),
+    "missing_rating": Rule("rating", "no rating", "fill in 1 to 5 stars, or remove the row"),
+    "bad_rating": Rule("rating", "rating is not a whole number from 1 to 5",
+                       "write the rating as 1, 2, 3, 4 or 5"),
+    "malformed_line": Rule("*", "the line does not split into the header's columns",
+                           "check quotes and delimiters on this line"),
+}
+
+
+def rule_case(conditions: list[tuple[str, str]]) -> str:
+    """SQL CASE naming the first broken rule, from (condition, rule) pairs in order."""
+    if not conditions:
+        return "NULL"
+    whens = " ".join(f"WHEN {cond} THEN '{rule}'" for cond, rule in conditions)
+    return f"CASE {whens} END"
+
+
+def typed_conditions(fields: list[str], required: list[str]) -> list[tuple[str, str]]:
+    """Generic rules: required fields present, typed fields parse."""
+    out: list[tuple[str, str]] = []
+    for f in fields:
+        if f in required:
+            out.append((f"f_{f} IS NULL OR trim(f_{f}) = ''", f"missing_{f}"))
+        kind = FIELD_TYPES.get(f)
+        if kind and f"bad_{f}" in RULES:
+            out.append((f"f_{f} IS NOT NULL AND trim(f_{f}) <> '' AND v_{f} IS NULL", f"bad_{f}"))
+    return out
+
+
+def looks_like_epoch(values: list[str]) -> str | None:
+    """EPOCH_S / EPOCH_MS when every sampled value is a plausible Unix time."""
+    if values and all(re.fullmatch(r"\d{9,10}", v.strip()) for v in values):
+        return EPOCH_S
+    if values and all(re.fullmatch(r"\d{12,13}", v.strip()) for v in values):
+        return EPOCH_MS
+    return None

@@ -1,0 +1,341 @@
+"""The two halves of importing one table inside the import's transaction.
+
+``stage_table`` streams the source once into a checked temporary table (typed values, the first
+broken rule of each row, the outcome), pseudonymises customer ids, keys every line and finds
+repeated lines, and fills the table's report. ``land_table`` writes the accepted rows into the
+shop's tables (skipping lines already in the store) and records every rejected row.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from core import checks, privacy
+from core.checks import FIELD_TYPES, RULES
+from core.presets import FIELDS
+from core.store import Transaction, quote_ident
+
+if TYPE_CHECKING:
+    from core.ingest import TablePlan, TableReport
+
+log = logging.getLogger(__name__)
+DATE_SAMPLE = 1000
+_FILL_BY_ORDER = ("ts", "customer_id", "status", "country", "region", "city", "channel")
+
+
+def _value_expr(f: str, mapped: bool, formats: dict[str, str]) -> str:
+    col = f"f_{f}"
+    if not mapped:
+        defaults = {"quantity": "1.0", "event_type": "'purchase'"}
+        return defaults.get(f, "NULL")
+    ftype = FIELD_TYPES.get(f)
+    if ftype == "timestamp":
+        return checks.ts_expr(col, formats[f], f"fmt_{f}")
+    if f == "quantity":
+        return f"CASE WHEN {col} IS NULL OR trim({col}) = '' THEN 1.0 ELSE {checks.number_expr(col)} END"
+    if ftype in ("number", "integer"):
+        return checks.number_expr(col)
+    if ftype == "bool":
+        return checks.bool_expr(col)
+    if f == "event_type":
+        return checks.map_expr(col, checks.EVENT_TYPES, keep_unknown=True)
+    if f == "device":
+        return checks.map_expr(col, checks.DEVICES, keep_unknown=True)
+    if f in ("channel", "status"):
+        return f"nullif(lower(trim({col})), '')"
+    if f == "customer_id":
+        return checks.customer_id_expr(col)
+    return f"nullif(trim({col}), '')"
+
+
+def _conditions(kind: str, mapped: set[str]) -> list[tuple[str, str]]:
+    required = [f for f, req in FIELDS[kind].items() if req]
+    conds = checks.typed_conditions([f for f in FIELDS[kind] if f in mapped], required)
+    if kind == "events":
+        conds += [
+            ("v_ts < TIMESTAMP '1990-01-01' OR v_ts > now()::TIMESTAMP + INTERVAL 2 DAY",
+             "implausible_ts"),
+            ("v_quantity <> round(v_quantity)", "bad_quantity"),
+            ("v_quantity = 0", "zero_quantity"),
+            ("v_unit_price < 0", "negative_unit_price"),
+            ("v_unit_price = 0 AND v_event_type IN ('purchase', 'return')", "zero_unit_price"),
+            ("v_event_type NOT IN ('view', 'cart', 'purchase', 'return')", "unknown_event_type"),
+        ]
+    elif kind == "customers":
+        conds += [("abs(v_lat) > 90", "bad_lat"), ("abs(v_lon) > 180", "bad_lon")]
+    elif kind == "products":
+        conds += [("v_price < 0", "negative_price")]
+    elif kind == "reviews":
+        conds += [("v_rating NOT BETWEEN 1 AND 5 OR v_rating <> round(v_rating)", "bad_rating")]
+    return conds
+
+
+def _fixes(kind: str, mapped: set[str]) -> dict[str, str]:
+    out = {}
+    for f in ("unit_price", "price"):
+        if f in mapped:
+            out[f"{f}_cleaned"] = (f"f_{f} IS NOT NULL AND try_cast(trim(f_{f}) AS DOUBLE) IS NULL "
+                                   f"AND v_{f} IS NOT NULL")
+    if kind == "events" and "quantity" in mapped:
+        out["quantity_defaulted_to_1"] = "f_quantity IS NULL OR trim(f_quantity) = ''"
+    if "event_type" in mapped:
+        out["event_type_normalised"] = "v_event_type <> lower(trim(f_event_type))"
+    if "device" in mapped:
+        out["device_normalised"] = "v_device <> lower(trim(f_device))"
+    return out
+
+
+def _outcome(kind: str, plan: TablePlan) -> str:
+    if kind != "events":
+        return "CASE WHEN rule IS NOT NULL THEN 'rejected' ELSE 'accepted' END"
+    cancel = "starts_with(v_order_id, $cancel_prefix)" if plan.mapping.cancel_prefix else "false"
+    cancelled = ", ".join(f"'{s}'" for s in checks.CANCELLED_STATUS)
+    return (
+        "CASE WHEN rule IS NOT NULL THEN 'rejected' "
+        "WHEN v_event_type = 'return' OR (v_event_type = 'purchase' AND "
+        f"(v_quantity < 0 OR {cancel})) THEN 'return' "
+        f"WHEN v_event_type = 'purchase' AND v_status IN ({cancelled}) THEN 'cancelled' "
+        "ELSE 'accepted' END"
+    )
+
+
+def choose_date_format(tx: Transaction, plan: TablePlan, f: str,
+                       report: TableReport) -> str:
+    """Decide one date format for the column of field ``f``, from the whole column."""
+    col = quote_ident(plan.mapping.columns[f])
+    source_col = plan.mapping.columns[f]
+    sample = [str(r[0]) for r in tx.rows(
+        "SELECT CAST(" + col + " AS VARCHAR) AS v FROM " + plan.relation + " WHERE " + col
+        + " IS NOT NULL AND trim(CAST(" + col + " AS VARCHAR)) <> '' LIMIT " + str(DATE_SAMPLE),
+        plan.params)]
+    if plan.mapping.date_format:
+        return plan.mapping.date_format
+    if not sample:
+        return "%Y-%m-%d %H:%M:%S"
+    epoch = checks.looks_like_epoch(sample)
+    if epoch:
+        report.warnings.append(f"Column '{source_col}' holds Unix times ({epoch}).")
+        return epoch
+    cleaned = [re.sub(checks.TS_SUFFIX, "", s.strip().replace("T", " ")) for s in sample]
+    scores = {fmt: sum(_parses(v, fmt) for v in cleaned) for fmt in checks.DATE_FORMATS}
+    best = max(scores.values())
+    if best < 0.5 * len(cleaned):
+        examples = ", ".join(repr(v) for v in sample[:3])
+        from core.ingest import IngestError
+
+        raise IngestError(
+            f"{plan.label}: column '{source_col}' (mapped to '{f}') does not hold dates in any "
+            f"format shoplens knows (for example {examples}). Map another column to '{f}', "
+            "or give its format in the mapping editor (for example %d/%m/%Y %H:%M)."
+        )
+    fmt = next(k for k, v in scores.items() if v == best)
+    other = checks.swapped(fmt)
+    if other and scores.get(other, 0) == best:
+        fmt = _decide_day_month(tx, plan, f, fmt, other, report)
+    return fmt
+
+
+def _parses(value: str, fmt: str) -> bool:
+    try:
+        datetime.strptime(value, fmt)
+    except ValueError:
+        return False
+    return True
+
+
+def _decide_day_month(tx: Transaction, plan: TablePlan, f: str, fmt: str, other: str,
+                      report: TableReport) -> str:
+    col = "CAST(" + quote_ident(plan.mapping.columns[f]) + " AS VARCHAR)"
+    sql = ("SELECT count(" + checks.ts_expr(col, fmt, "a") + "), count("
+           + checks.ts_expr(col, other, "b") + ") FROM " + plan.relation)
+    n_a, n_b = tx.rows(sql, {**plan.params, "a": fmt, "b": other})[0]
+    source_col = plan.mapping.columns[f]
+    day_first = fmt if fmt.index("%d") < fmt.index("%m") else other
+    if n_a == n_b:
+        report.warnings.append(
+            f"Column '{source_col}': every date fits both day/month and month/day order; "
+            f"read as {checks.human_format(day_first)}. If that is wrong, choose the format "
+            "in the mapping editor."
+        )
+        return day_first
+    chosen = fmt if n_a > n_b else other
+    report.warnings.append(
+        f"Column '{source_col}': day/month order decided from the whole column: "
+        f"{max(n_a, n_b):,} dates fit {checks.human_format(chosen)}, only {min(n_a, n_b):,} "
+        f"fit {checks.human_format(other if chosen == fmt else fmt)}."
+    )
+    return chosen
+
+
+# -- staging ---------------------------------------------------------------------------------
+
+def _source_select(plan: TablePlan, mapped: set[str], params: dict[str, Any]) -> str:
+    m = plan.mapping
+    rownum = ("CAST(" + quote_ident(plan.row_column) + " AS BIGINT)" if plan.row_column
+              else "row_number() OVER ()")
+    cols = [rownum + " AS src_row"]
+    cols += [f"CAST({quote_ident(c)} AS VARCHAR) AS f_{f}" for f, c in m.columns.items()]
+    for f, value in m.constants.items():
+        if f not in m.columns:
+            params[f"const_{f}"] = value
+            cols.append(f"CAST($const_{f} AS VARCHAR) AS f_{f}")
+    sql = "SELECT " + ", ".join(cols) + " FROM " + plan.relation
+    if m.fill_by_order and "order_id" in mapped:
+        filled = [f"coalesce(f_{f}, max(f_{f}) OVER (PARTITION BY f_order_id)) AS f_{f}"
+                  if f in _FILL_BY_ORDER else f"f_{f}" for f in sorted(mapped)]
+        sql = "SELECT src_row, " + ", ".join(filled) + " FROM (" + sql + ")"
+    return sql
+
+
+_FIN = {
+    "events": (
+        "m.customer_key, coalesce(c.v_session_id, c.v_order_id) AS session_id, c.v_ts AS ts, "
+        "CASE c.outcome WHEN 'return' THEN 'return' WHEN 'cancelled' THEN 'cart' "
+        "ELSE c.v_event_type END AS event_type, c.v_product_id AS product_id, "
+        "CAST(abs(c.v_quantity) AS INTEGER) AS quantity, round(c.v_unit_price, 4) AS unit_price, "
+        "c.v_order_id AS order_id, c.v_device AS device, c.v_channel AS channel, "
+        "c.v_region AS region, c.v_country AS country, c.v_city AS city, c.v_title AS title, "
+        "c.v_category AS category, c.v_brand AS brand",
+        "concat_ws('|', coalesce(customer_key, ''), CAST(ts AS VARCHAR), event_type, product_id, "
+        "CAST(quantity AS VARCHAR), coalesce(CAST(unit_price AS VARCHAR), ''), "
+        "coalesce(order_id, ''), coalesce(session_id, ''), coalesce(device, ''), "
+        "coalesce(channel, ''))",
+    ),
+    "customers": (
+        "m.customer_key, c.v_country AS country, c.v_region AS region, c.v_city AS city, "
+        "round(c.v_lat, 2) AS lat, round(c.v_lon, 2) AS lon, c.v_first_seen AS first_seen, "
+        "coalesce(c.v_consent_profiling, true) AS consent_profiling, c.v_age_band AS age_band, "
+        "c.v_gender AS gender",
+        "customer_key",
+    ),
+    "products": (
+        "c.v_product_id AS product_id, c.v_title AS title, c.v_category AS category, "
+        "c.v_brand AS brand, c.v_price AS price, c.v_description AS description, "
+        "c.v_image_path AS image_path, coalesce(c.v_active, true) AS active",
+        "product_id",
+    ),
+    "reviews": (
+        "m.customer_key, c.v_product_id AS product_id, c.v_ts AS ts, "
+        "CAST(c.v_rating AS INTEGER) AS rating, CASE WHEN c.v_title IS NOT NULL AND c.v_text "
+        "IS NOT NULL THEN c.v_title || '. ' || c.v_text ELSE coalesce(c.v_text, c.v_title) END "
+        "AS text",
+        "concat_ws('|', coalesce(customer_key, ''), product_id, coalesce(CAST(ts AS VARCHAR), ''),"
+        " CAST(rating AS VARCHAR), coalesce(text, ''))",
+    ),
+}
+
+
+def stage_table(tx: Transaction, plan: TablePlan, report: TableReport, shop: str) -> None:
+    """Read, type and check every row of ``plan``; fill ``report``; leave temp tables behind."""
+    kind, m = plan.kind, plan.mapping
+    mapped = set(m.columns) | set(m.constants)
+    params = dict(plan.params)
+    formats: dict[str, str] = {}
+    for f in FIELDS[kind]:
+        if FIELD_TYPES.get(f) == "timestamp" and f in m.columns:
+            formats[f] = choose_date_format(tx, plan, f, report)
+            if formats[f] not in (checks.EPOCH_S, checks.EPOCH_MS):
+                params[f"fmt_{f}"] = formats[f]
+    if "ts" in formats:
+        report.date_format = checks.human_format(formats["ts"])
+    _drop_rejects(tx, plan)  # the sampling scans above logged rejects of their own
+    if kind == "events" and m.cancel_prefix:
+        params["cancel_prefix"] = m.cancel_prefix
+    values = [f"{_value_expr(f, f in mapped, formats)} AS v_{f}" for f in FIELDS[kind]]
+    fixes = _fixes(kind, mapped)
+    fix_cols = "".join(f", coalesce({cond}, false) AS fix_{name}" for name, cond in fixes.items())
+    sql = ("SELECT *, " + _outcome(kind, plan) + " AS outcome" + fix_cols + " FROM ("
+           "SELECT *, " + checks.rule_case(_conditions(kind, mapped)) + " AS rule FROM ("
+           "SELECT *, " + ", ".join(values) + " FROM (" + _source_select(plan, mapped, params)
+           + ")))")
+    tx.execute("CREATE OR REPLACE TEMP TABLE chk AS " + sql, params)
+
+    tx.execute("CREATE OR REPLACE TEMP TABLE idmap (raw_id VARCHAR, customer_key VARCHAR)")
+    if "customer_id" in mapped:
+        raw = [r[0] for r in tx.rows(
+            "SELECT DISTINCT v_customer_id FROM chk WHERE rule IS NULL AND v_customer_id IS NOT NULL")]
+        frame = pd.DataFrame({"raw_id": raw, "customer_key": privacy.pseudonymize(shop, raw)},
+                             dtype="string")
+        tx.register("idmap_frame", frame)
+        tx.execute("INSERT INTO idmap SELECT raw_id, customer_key FROM idmap_frame")
+        tx.unregister("idmap_frame")
+    columns, key = _FIN[kind]
+    join = (" LEFT JOIN idmap m ON c.v_customer_id = m.raw_id"
+            if "customer_id" in FIELDS[kind] else "")
+    tx.execute("CREATE OR REPLACE TEMP TABLE fin AS SELECT *, md5_number_lower(" + key + ") AS row_key "
+               "FROM (SELECT c.src_row, c.outcome, " + columns + " FROM chk c" + join
+               + " WHERE c.rule IS NULL)")
+    tx.execute("CREATE OR REPLACE TEMP TABLE dup AS SELECT src_row, outcome FROM fin QUALIFY "
+               "row_number() OVER (PARTITION BY row_key ORDER BY src_row) > 1")
+    _count(tx, plan, report, fixes)
+
+
+def _count(tx: Transaction, plan: TablePlan, report: TableReport, fixes: dict[str, str]) -> None:
+    fix_sums = "".join(f", count(*) FILTER (WHERE rule IS NULL AND fix_{n})" for n in fixes)
+    any_fix = " OR ".join(f"fix_{n}" for n in fixes) or "false"
+    row = tx.rows(
+        "SELECT count(*), count(*) FILTER (WHERE outcome = 'accepted'), count(*) FILTER (WHERE "
+        "outcome = 'return'), count(*) FILTER (WHERE outcome = 'cancelled'), count(*) FILTER "
+        f"(WHERE outcome = 'rejected'), count(*) FILTER (WHERE rule IS NULL AND ({any_fix}))"
+        + fix_sums + " FROM chk")[0]
+    total, accepted, returns, cancelled, rejected, fixed = row[:6]
+    report.fixes = {n: int(v) for n, v in zip(fixes, row[6:]) if v}
+    dups = dict(tx.rows("SELECT outcome, count(*) FROM dup GROUP BY outcome"))
+    n_dup = sum(dups.values())
+    report.accepted = accepted - dups.get("accepted", 0)
+    report.cancelled_orders = cancelled - dups.get("cancelled", 0)
+    report.returns = returns - dups.get("return", 0) + report.cancelled_orders
+    report.fixed = fixed
+    dup_rule = "duplicate_row" if plan.kind in ("events", "reviews") else "duplicate_key"
+    value_case = " ".join(f"WHEN '{r}' THEN f_{rule.field}" for r, rule in RULES.items()
+                          if rule.field in plan.mapping.columns or rule.field in
+                          plan.mapping.constants)
+    value = f"CASE rule {value_case} END" if value_case else "NULL"
+    tx.execute("CREATE OR REPLACE TEMP TABLE rj AS SELECT src_row + 1 AS row_number, rule, "
+               + value + " AS value FROM chk WHERE rule IS NOT NULL UNION ALL SELECT src_row + 1, '"
+               + dup_rule + "', NULL FROM dup")
+    malformed = _malformed_lines(tx, plan)
+    report.lines_read = total + malformed
+    report.rejected = rejected + n_dup + malformed
+    if plan.kind == "events":
+        report.guests = int(tx.scalar(
+            "SELECT count(*) FROM fin f ANTI JOIN dup d ON f.src_row = d.src_row "
+            "WHERE f.customer_key IS NULL AND f.outcome = 'accepted'"))
+    report.rejected_by_rule = {r: int(n) for r, n in tx.rows(
+        "SELECT rule, count(*) FROM rj GROUP BY rule ORDER BY count(*) DESC")}
+
+
+def _malformed_lines(tx: Transaction, plan: TablePlan) -> int:
+    """Lines DuckDB's CSV reader could not split; fold them into ``rj`` with true line numbers."""
+    total = 0
+    for table in plan.rejects_tables:
+        exists = tx.scalar("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table])
+        if not exists:
+            continue
+        bad = quote_ident(table)
+        n = int(tx.scalar("SELECT count(*) FROM " + bad))
+        if n and not plan.row_column:
+            # The k-th good record sits on line k + 1 + (bad lines before it).
+            tx.execute(
+                "CREATE OR REPLACE TEMP TABLE badlines AS SELECT line - row_number() OVER "
+                "(ORDER BY line) AS shift FROM " + bad)
+            tx.execute("UPDATE rj SET row_number = row_number + (SELECT count(*) FROM badlines "
+                       "WHERE shift <= rj.row_number - 1)")
+        if n:
+            tx.execute("INSERT INTO rj SELECT line, 'malformed_line', left(trim(csv_line, "
+                       "chr(10) || chr(13)), 500) FROM " + bad)
+        total += n
+    _drop_rejects(tx, plan)
+    return total
+
+
+def _drop_rejects(tx: Transaction, plan: TablePlan) -> None:
+    for table in plan.rejects_tables:
+        scans = table.removesuffix("_rejects") + "_scans"
+        tx.execute("DROP TABLE IF EXISTS " + quote_ident(table))
+        tx.execute("DROP TABLE IF EXISTS " + quote_ident(scans))

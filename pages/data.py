@@ -1,0 +1,172 @@
+"""Data: import a shop's exports (upload or a path), map columns, check, import; manage shops."""
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from core import config, ingest, overview, presets
+from core.store import StoreError
+
+st.title("Data")
+store = ui.current_store()
+
+# -- shops ------------------------------------------------------------------------------------
+with st.sidebar.expander("New shop"):
+    with st.form("new_shop", clear_on_submit=True, border=False):
+        name = st.text_input("Name", placeholder="my-shop")
+        if st.form_submit_button("Create"):
+            try:
+                if config.shop_db_path(name).exists():
+                    st.warning(f"Shop {name!r} exists already.")
+                else:
+                    ui.get_store(config.check_shop_name(name))
+                    st.session_state[ui.SHOP_KEY] = name
+                    st.rerun()
+            except (config.ShopNameError, StoreError) as err:
+                st.error(str(err))
+
+if store is None:
+    st.info("Create a shop in the sidebar, then import its data here.")
+    st.stop()
+
+st.subheader(f"Shop: {store.shop}")
+c1, c2 = st.columns([1, 2])
+c1.dataframe(overview.dataset_counts(store), hide_index=True,
+             column_config={"rows": st.column_config.NumberColumn(format="%d")})
+history = overview.imports(store)
+if history.empty:
+    c2.info("Nothing imported into this shop yet.")
+else:
+    c2.dataframe(history, hide_index=True, height=180)
+st.caption(f"Stored in {store.path}. Customer ids are pseudonymised on import (keyed hash); "
+           "e-mails, phones, names and addresses are never stored.")
+
+# -- choose files -----------------------------------------------------------------------------
+st.subheader("Import")
+how = st.radio("Source", ["Upload files", "A file or folder on this computer"],
+               horizontal=True, key="data_how")
+paths: list[Path] = []
+if how == "Upload files":
+    files = st.file_uploader(
+        "Orders, events, products, customers or reviews: CSV/TSV, Excel .xlsx, Parquet, JSON "
+        "lines", accept_multiple_files=True, key="data_upload",
+        type=["csv", "tsv", "txt", "xlsx", "parquet", "json", "jsonl", "ndjson", "gz"])
+    if files:
+        folder = config.home() / "uploads" / store.shop
+        folder.mkdir(parents=True, exist_ok=True)
+        for up in files:
+            target = folder / Path(up.name).name
+            with open(target, "wb") as fh:
+                shutil.copyfileobj(up, fh)
+            paths.append(target)
+else:
+    raw = st.text_input("Path", key="data_path",
+                        placeholder="/home/me/exports/orders.csv  or a folder of related tables")
+    if raw.strip():
+        paths = [Path(raw.strip()).expanduser()]
+
+names = ["(detect)"] + [p.name for p in presets.PRESETS] + ["generic"]
+labels = {p.name: p.label for p in presets.PRESETS} | {"generic": "Generic (guess, then edit)",
+                                                         "(detect)": "Detect automatically"}
+preset = st.selectbox("Layout", names, format_func=lambda n: labels[n], key="data_preset")
+if not paths:
+    st.caption("Try the demo export: `sample_data/demo_small` (a folder of four tables), or "
+               "your shop's Shopify/WooCommerce orders export or UCI Online Retail files.")
+    st.stop()
+
+try:
+    plans = ingest.plan_paths(store, paths, None if preset == "(detect)" else preset)
+except ingest.IngestError as err:
+    st.error(str(err))
+    st.stop()
+
+# -- mapping editor ---------------------------------------------------------------------------
+edited: list[ingest.TablePlan] = []
+for i, plan in enumerate(plans):
+    title = f"{plan.label}: {plan.kind}, layout '{plan.mapping.preset}'"
+    with st.expander(title, expanded=len(plans) == 1):
+        st.dataframe(ingest.preview(store, plan, 10), hide_index=True, height=220)
+        if plan.mapping.preset == "olist":
+            st.caption("Olist layout: the tables are joined for you; no mapping needed.")
+            edited.append(plan)
+            continue
+        kind = st.selectbox("This table holds", presets.KINDS,
+                            index=presets.KINDS.index(plan.kind), key=f"kind_{i}_{plan.label}")
+        base = ingest.remap(plan, kind=kind)
+        choice = {}
+        cols = st.columns(4)
+        for j, (field, required) in enumerate(presets.FIELDS[kind].items()):
+            options = [""] + plan.columns
+            current = base.mapping.columns.get(field, "")
+            choice[field] = cols[j % 4].selectbox(
+                field + (" *" if required else ""), options, index=options.index(current),
+                help=presets.FIELD_HELP.get(field), key=f"map_{i}_{plan.label}_{kind}_{field}")
+        fmt = st.text_input("Date format (leave empty to detect)", key=f"fmt_{i}_{plan.label}",
+                            placeholder="%d/%m/%Y %H:%M")
+        try:
+            edited.append(ingest.remap(base, columns=choice, date_format=fmt or None))
+        except ingest.IngestError as err:
+            st.error(str(err))
+
+
+def show_report(report: ingest.ImportReport) -> None:
+    """Counts, notes and every rejected row of an import or a check."""
+    for t in report.tables:
+        st.markdown(f"**{t.file}** ({t.kind}, layout {t.preset})")
+        m = st.columns(6)
+        m[0].metric("Lines read", f"{t.lines_read:,}")
+        m[1].metric("Accepted", f"{t.accepted:,}")
+        m[2].metric("Fixed", f"{t.fixed:,}")
+        m[3].metric("Rejected", f"{t.rejected:,}")
+        m[4].metric("Returns / cancellations", f"{t.returns:,}")
+        m[5].metric("New in shop", f"{t.inserted:,}")
+        notes = list(t.warnings)
+        if t.guests:
+            notes.append(f"{t.guests:,} guest lines (no customer id): counted in revenue, "
+                         "left out of personalization.")
+        if t.non_product:
+            notes.append(f"{t.non_product:,} non-product lines (postage, fees) kept out of the "
+                         "product catalog.")
+        if t.already_present:
+            notes.append(f"{t.already_present:,} lines were already in the shop and were skipped.")
+        notes += [f"Fixed {n:,} x {k.replace('_', ' ')}." for k, n in t.fixes.items()]
+        for note in notes:
+            st.caption(note)
+        if t.rejections:
+            frame = pd.DataFrame([r.__dict__ for r in t.rejections])
+            st.dataframe(frame, hide_index=True, height=220)
+            st.download_button("Download rejected rows (CSV)",
+                               ui.safe_table(frame).to_csv(index=False).encode("utf-8"),
+                               file_name=f"{Path(t.file).stem}-rejected.csv",
+                               key=f"dl_{t.file}_{report.dry_run}")
+
+
+b1, b2, _ = st.columns([1, 1, 4])
+check = b1.button("Check (dry run)", key="data_check", use_container_width=True)
+go = b2.button("Import", type="primary", key="data_import", use_container_width=True)
+if check or go:
+    # Plans own temporary files that an import removes: plan again for each run.
+    fresh = ingest.plan_paths(store, paths, None if preset == "(detect)" else preset)
+    runs = [replace(f, mapping=e.mapping, kind=e.kind) for f, e in zip(fresh, edited)]
+    bar = st.progress(0.0, text="Starting...")
+    try:
+        result = ingest.run_import(store, runs, dry_run=check and not go,
+                                   progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
+    except ingest.IngestError as err:
+        bar.empty()
+        st.error(str(err))
+        st.stop()
+    bar.empty()
+    if result.dry_run:
+        st.info(f"Checked {result.lines_read:,} lines in {result.seconds:.1f}s: nothing written.")
+    elif result.accepted:
+        st.success(f"Imported {result.accepted:,} lines into {store.shop} in "
+                   f"{result.seconds:.1f}s.")
+        st.cache_data.clear()
+    else:
+        st.error("Nothing could be imported: see the rejected rows below.")
+    show_report(result)

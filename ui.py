@@ -1,0 +1,116 @@
+"""The only Streamlit glue shared by pages: the shop picker, cached store and cached queries.
+
+The app process owns each shop's DuckDB file read-write (one ``Store`` per shop, shared by
+every browser session through ``st.cache_resource``; a ``Store`` runs each query on its own
+cursor, so sessions do not block each other). Query results are cached with ``st.cache_data``
+keyed by the shop's data version, which changes with every import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from core import config, demo, overview
+from core.store import Store, StoreError
+
+SHOP_KEY = "shop"
+
+
+@st.cache_resource(show_spinner=False)
+def get_store(shop: str) -> Store:
+    """The app's read-write connection to one shop (created on first use)."""
+    return Store.open(shop)
+
+
+def data_version(store: Store) -> int:
+    """Changes whenever an import lands: part of every cache key."""
+    return int(store.scalar("SELECT count(*) FROM imports") or 0)
+
+
+def ensure_demo_shop() -> None:
+    """Build the demo shop on the very first start, with a progress bar."""
+    if config.list_shops():
+        return
+    bar = st.progress(0.0, text="Preparing the demo shop (first start only)...")
+    demo.create_demo_shop(progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
+    bar.empty()
+
+
+def shop_picker() -> str | None:
+    """Sidebar: choose the shop every page works on. Returns its name."""
+    shops = config.list_shops()
+    if not shops:
+        st.sidebar.info("No shop yet: import one on the Data page.")
+        return None
+    current = st.session_state.get(SHOP_KEY)
+    if current not in shops:
+        current = config.DEMO_SHOP if config.DEMO_SHOP in shops else shops[0]
+    chosen = st.sidebar.selectbox("Shop", shops, index=shops.index(current),
+                                  help="Each shop is its own DuckDB file in " + str(config.home()))
+    st.session_state[SHOP_KEY] = chosen
+    return chosen
+
+
+def current_store() -> Store | None:
+    """The chosen shop's store, or None (with the reason shown) when it cannot be opened."""
+    shop = st.session_state.get(SHOP_KEY)
+    if not shop:
+        return None
+    try:
+        return get_store(shop)
+    except StoreError as err:
+        st.error(str(err))
+        return None
+
+
+def cached(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Cache a ``fn(store, *args)`` query per shop, data version and arguments."""
+
+    @st.cache_data(show_spinner=False, max_entries=256, ttl=3600)
+    def run(shop: str, version: int, *args: Any) -> Any:
+        return fn(get_store(shop), *args)
+
+    def call(store: Store, *args: Any) -> Any:
+        return run(store.shop, data_version(store), *args)
+
+    return call
+
+
+kpis = cached(overview.kpis)
+revenue_over_time = cached(overview.revenue_over_time)
+hour_weekday = cached(overview.hour_weekday)
+breakdown = cached(overview.breakdown)
+places = cached(overview.places)
+top_products = cached(overview.top_products)
+filter_options = cached(overview.filter_options)
+data_range = cached(overview.data_range)
+
+
+def money(value: float | None) -> str:
+    """1234.5 -> '1,235'."""
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def delta(now: float | None, before: float | None, percent_points: bool = False) -> str | None:
+    """A metric's change against the previous period, as text for ``st.metric``."""
+    if now is None or before is None:
+        return None
+    if percent_points:
+        return f"{(now - before) * 100:+.1f} pp"
+    if before == 0:
+        return None
+    return f"{(now - before) / abs(before):+.1%}"
+
+
+def safe_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Cells starting with = + - @ neutralised, for CSV downloads opened in spreadsheets."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or str(out[col].dtype).startswith("string"):
+            out[col] = out[col].map(
+                lambda v: "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v)
+    return out
