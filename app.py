@@ -6,7 +6,7 @@ import ui
 
 st.set_page_config(page_title="shoplens", page_icon=":material/storefront:", layout="wide")
 ui.ensure_demo_shop()
-st.sidebar.title("shoplens")
+st.sidebar.markdown("## :material/storefront: shoplens")
 st.sidebar.caption("Personalization for small shops, on your own computer.")
 ui.shop_picker()
 

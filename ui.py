@@ -70,12 +70,13 @@ def current_store() -> Store | None:
 def cached(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Cache a ``fn(store, *args)`` query per shop, data version and arguments."""
 
+    # Every wrapped query shares this code, so the query's name is part of the cache key.
     @st.cache_data(show_spinner=False, max_entries=256, ttl=3600)
-    def run(shop: str, version: int, *args: Any) -> Any:
+    def run(name: str, shop: str, version: int, *args: Any) -> Any:
         return fn(get_store(shop), *args)
 
     def call(store: Store, *args: Any) -> Any:
-        return run(store.shop, data_version(store), *args)
+        return run(fn.__name__, store.shop, data_version(store), *args)
 
     return call
 

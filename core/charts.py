@@ -25,7 +25,8 @@ def revenue_line(df: pd.DataFrame, currency: str = "") -> go.Figure:
                     line=dict(color=PALETTE[0], width=2.5))
     fig.update_layout(yaxis=dict(title=f"net revenue {currency}".strip()),
                       yaxis2=dict(title="orders", overlaying="y", side="right", showgrid=False),
-                      legend=dict(orientation="h", y=1.12, x=0), hovermode="x unified")
+                      legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"),
+                      hovermode="x unified")
     return _layout(fig, "Revenue over time")
 
 

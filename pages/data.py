@@ -34,14 +34,16 @@ if store is None:
     st.stop()
 
 st.subheader(f"Shop: {store.shop}")
-c1, c2 = st.columns([1, 2])
-c1.dataframe(overview.dataset_counts(store), hide_index=True,
-             column_config={"rows": st.column_config.NumberColumn(format="%d")})
+datasets = overview.dataset_counts(store)
+for col, row in zip(st.columns(len(datasets)), datasets.itertuples()):
+    col.metric(row.table.capitalize(), f"{row.rows:,}", help=row.notes)
+    col.caption(row.notes)
 history = overview.imports(store)
 if history.empty:
-    c2.info("Nothing imported into this shop yet.")
+    st.info("Nothing imported into this shop yet.")
 else:
-    c2.dataframe(history, hide_index=True, height=180)
+    with st.expander(f"Import history ({len(history)})"):
+        st.dataframe(history, hide_index=True)
 st.caption(f"Stored in {store.path}. Customer ids are pseudonymised on import (keyed hash); "
            "e-mails, phones, names and addresses are never stored.")
 
@@ -104,7 +106,8 @@ for i, plan in enumerate(plans):
             current = base.mapping.columns.get(field, "")
             choice[field] = cols[j % 4].selectbox(
                 field + (" *" if required else ""), options, index=options.index(current),
-                help=presets.FIELD_HELP.get(field), key=f"map_{i}_{plan.label}_{kind}_{field}")
+                help=presets.FIELD_HELP.get(field), key=f"map_{i}_{plan.label}_{kind}_{field}",
+                format_func=lambda c: c or "(not in this file)")
         fmt = st.text_input("Date format (leave empty to detect)", key=f"fmt_{i}_{plan.label}",
                             placeholder="%d/%m/%Y %H:%M")
         try:

@@ -1,0 +1,84 @@
+"""Streamlit AppTest for each page: no exception, the key elements, one interaction each."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import demo, synth
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = synth.SynthConfig(n_customers=400, n_products=150, days=365, seed=3)
+
+
+@pytest.fixture(scope="module")
+def shop_home(tmp_path_factory: pytest.TempPathFactory):
+    home = tmp_path_factory.mktemp("apphome")
+    old = os.environ.get("SHOPLENS_HOME")
+    os.environ["SHOPLENS_HOME"] = str(home)
+    demo.create_demo_shop("demo", SMALL)
+    yield home
+    if old is None:
+        os.environ.pop("SHOPLENS_HOME", None)
+    else:
+        os.environ["SHOPLENS_HOME"] = old
+
+
+def _app() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_overview_shows_kpis_and_charts(shop_home: Path) -> None:
+    at = _app()
+    assert at.title[0].value == "Overview"
+    labels = [m.label for m in at.metric]
+    for wanted in ("Net revenue", "Orders", "Customers", "Average order value", "Repeat rate"):
+        assert wanted in labels
+    assert int(_metric(at, "Orders").replace(",", "")) > 0
+    assert len(at.get("plotly_chart")) >= 5
+    assert at.sidebar.selectbox[0].value == "demo"
+
+
+def test_overview_device_filter_changes_kpis(shop_home: Path) -> None:
+    at = _app()
+    before = int(_metric(at, "Orders").replace(",", ""))
+    device = at.multiselect(key="ov_dev")
+    assert "mobile" in device.options
+    device.select("tablet").run()
+    assert not at.exception
+    after = int(_metric(at, "Orders").replace(",", ""))
+    assert 0 < after < before
+
+
+def test_data_page_checks_and_imports_a_file(shop_home: Path, tmp_path: Path) -> None:
+    csv = tmp_path / "orders.csv"
+    csv.write_text(
+        "Order,Date,SKU,Product,Qty,Price,Customer\n"
+        "9001,2025-06-01 10:00,NEW-1,Brand new lamp,1,19.90,zed@example.com\n"
+        "9002,2025-06-02 11:00,NEW-1,Brand new lamp,2,19.90,amy@example.com\n"
+        "9003,not a date,NEW-2,Vase,1,9.90,amy@example.com\n", encoding="utf-8")
+    at = _app()
+    at.switch_page("pages/data.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Data"
+    at.radio(key="data_how").set_value("A file or folder on this computer").run()
+    at.text_input(key="data_path").input(str(csv)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.button(key="data_check").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert _metric(at, "Lines read") == "3"
+    assert _metric(at, "Rejected") == "1"
+    assert any("nothing written" in i.value for i in at.info)
+    at.button(key="data_import").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Imported 2 lines" in s.value for s in at.success)

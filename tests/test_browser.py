@@ -1,0 +1,135 @@
+"""Real-browser smoke test: `streamlit run` headless, every page opened in headless Chromium.
+
+Starts the app on an empty data folder, so the first start builds the default demo shop as a
+user's first `make run` would. Skips where no Chromium is installed (a user's laptop); CI
+installs Debian's chromium. Screenshots go to tests/screenshots/.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = ROOT / "tests" / "screenshots"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run"]
+PAGES = {"overview": "", "data": "data"}
+MAIN_H1 = "[data-testid=\"stMain\"] h1"
+log = logging.getLogger(__name__)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium installed (apt-get install chromium)"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    home = tmp_path_factory.mktemp("browserhome")
+    port = _free_port()
+    env = {**os.environ, "SHOPLENS_HOME": str(home)}
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address",
+         "127.0.0.1", "--server.port", str(port), "--server.headless", "true"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            try:
+                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise RuntimeError("streamlit did not start")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.info("server up %.1fs", time.perf_counter() - started)
+
+
+@pytest.fixture(scope="module")
+def page(server: str):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        pg = browser.new_page(viewport={"width": 1400, "height": 1600})
+        yield pg
+        browser.close()
+
+
+def _open(page, url: str, name: str) -> float:
+    started = time.perf_counter()
+    page.goto(url)
+    page.wait_for_selector(MAIN_H1, timeout=120_000)
+    # Wait until Streamlit has finished running the script (no "Running..." widget).
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
+    page.wait_for_timeout(1000)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    return time.perf_counter() - started
+
+
+def _exceptions(page) -> list[str]:
+    return [e.inner_text() for e in page.query_selector_all('[data-testid="stException"]')]
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_renders_without_exception(page, server: str, name: str) -> None:
+    seconds = _open(page, f"{server}/{PAGES[name]}", name)
+    print(f"{name}: rendered in {seconds:.1f}s")  # noqa: T201 - shown with pytest -s
+    assert _exceptions(page) == []
+    heading = page.inner_text(MAIN_H1)
+    assert heading == {"overview": "Overview", "data": "Data"}[name]
+
+
+def test_overview_has_kpis_and_charts(page, server: str) -> None:
+    _open(page, server, "overview")
+    text = page.inner_text("body")
+    for label in ("Net revenue", "Orders", "Repeat rate"):
+        assert label in text
+    assert page.locator(".js-plotly-plot").count() >= 4
+
+
+def test_data_page_checks_a_file_in_the_browser(page, server: str, tmp_path: Path) -> None:
+    csv = tmp_path / "orders.csv"
+    csv.write_text("order_id,timestamp,sku,qty,price\n1,2025-03-01 10:00,A,1,2.50\n"
+                   "2,2025-03-02 11:00,B,0,2.50\n", encoding="utf-8")
+    _open(page, f"{server}/data", "data")
+    page.get_by_text("A file or folder on this computer").click()
+    box = page.get_by_placeholder("/home/me/exports/orders.csv  or a folder of related tables")
+    box.fill(str(csv))
+    box.press("Enter")
+    page.get_by_role("button", name="Check (dry run)").click()
+    page.get_by_text("nothing written").first.wait_for(timeout=60_000)
+    page.screenshot(path=str(SHOTS / "data-check.png"), full_page=True)
+    assert _exceptions(page) == []
+    rejected = page.locator('[data-testid="stMetric"]').filter(has_text="Rejected").first
+    assert rejected.inner_text().split()[-1] == "1"
+    read = page.locator('[data-testid="stMetric"]').filter(has_text="Lines read").first
+    assert read.inner_text().split()[-1] == "2"
