@@ -67,29 +67,35 @@ def ts_text(col: str) -> str:
     return f"regexp_replace(replace(trim({col}), 'T', ' '), '{TS_SUFFIX}', '')"
 
 
-def ts_expr(col: str, fmt: str, param: str) -> str:
+def ts_expr(col: str, fmt: str, param: str, clean: bool = True) -> str:
     """SQL turning raw text into TIMESTAMP (NULL when it does not fit).
 
-    The format itself travels as the named parameter ``param`` (it may come from the user).
+    The format itself travels as the named parameter ``param`` (it may come from the user);
+    ``clean`` strips a 'T' separator, fractions and time zones first (only when needed: the
+    regular expression is the costliest part of reading a date).
     """
     if fmt == EPOCH_S:
         return f"make_timestamp(try_cast(trim({col}) AS BIGINT) * 1000000)"
     if fmt == EPOCH_MS:
         return f"make_timestamp(try_cast(trim({col}) AS BIGINT) * 1000)"
-    return f"try_strptime({ts_text(col)}, ${param})"
+    text = ts_text(col) if clean else f"trim({col})"
+    return f"try_strptime({text}, ${param})"
 
 
 def number_expr(col: str) -> str:
-    """SQL: text -> DOUBLE; '£1,234.50', '3,50 €' and '1.234,5' are cleaned; else NULL."""
+    """SQL: text -> DOUBLE; '£1,234.50', '3,50 €' and '1.234,5' are cleaned; else NULL.
+
+    Plain numbers take the first, cheap branch (DuckDB's coalesce is lazy).
+    """
     cleaned = f"regexp_replace(trim({col}), '[^0-9,.\\-]', '', 'g')"
     return (
-        f"CASE WHEN try_cast(trim({col}) AS DOUBLE) IS NOT NULL THEN try_cast(trim({col}) AS DOUBLE) "
+        f"coalesce(try_cast(trim({col}) AS DOUBLE), CASE "
         f"WHEN {cleaned} ~ '^-?\\d{{1,3}}(\\.\\d{{3}})+,\\d+$' "
         f"THEN try_cast(replace(replace({cleaned}, '.', ''), ',', '.') AS DOUBLE) "
         f"WHEN {cleaned} ~ '^-?\\d{{1,3}}(,\\d{{3}})+(\\.\\d+)?$' "
         f"THEN try_cast(replace({cleaned}, ',', '') AS DOUBLE) "
         f"WHEN {cleaned} ~ '^-?\\d+,\\d+$' THEN try_cast(replace({cleaned}, ',', '.') AS DOUBLE) "
-        f"ELSE try_cast({cleaned} AS DOUBLE) END"
+        f"ELSE try_cast({cleaned} AS DOUBLE) END)"
     )
 
 
@@ -105,17 +111,23 @@ def bool_expr(col: str) -> str:
 
 
 def map_expr(col: str, mapping: dict[str, str], keep_unknown: bool) -> str:
-    """SQL: normalise text through a synonym table (lower case, spaces -> '_')."""
+    """SQL: normalise text through a synonym table (lower case, spaces -> '_').
+
+    Values that are already canonical skip the synonym table.
+    """
+    canonical = ", ".join(f"'{v}'" for v in sorted(set(mapping.values())))
     key = f"replace(lower(trim({col})), ' ', '_')"
     whens = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in mapping.items())
-    return f"CASE {key} {whens} ELSE {key if keep_unknown else 'NULL'} END"
+    return (f"CASE WHEN {col} IN ({canonical}) THEN {col} "
+            f"ELSE CASE {key} {whens} ELSE {key if keep_unknown else 'NULL'} END END")
 
 
-def customer_id_expr(col: str) -> str:
-    """SQL: customer ids as text: '13085.0' -> '13085', e-mails lower-cased, blanks -> NULL."""
-    t = f"trim({col})"
-    return (f"nullif(CASE WHEN {t} ~ '^\\d+\\.0+$' THEN regexp_replace({t}, '\\.0+$', '') "
-            f"WHEN contains({t}, '@') THEN lower({t}) ELSE {t} END, '')")
+def normalize_customer_id(raw: str) -> str:
+    """'13085.0' -> '13085' (ids read as numbers), e-mails lower-cased."""
+    raw = raw.strip()
+    if re.fullmatch(r"\d+\.0+", raw):
+        return raw.split(".")[0]
+    return raw.lower() if "@" in raw else raw
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from core.checks import RULES
+from core.load import EVENT_KEY, REVIEW_KEY
 from core.presets import GENERIC_NON_PRODUCT_TITLE
 from core.store import Transaction
 
@@ -25,13 +26,20 @@ _UPDATABLE = {
 }
 
 
+def _same(columns: tuple[str, ...], alias: str) -> str:
+    """Join condition: every key column equal, NULLs equal to NULLs."""
+    return " AND ".join(f"f.{c} IS NOT DISTINCT FROM {alias}.{c}" for c in columns)
+
+
 def land_table(tx: Transaction, plan: TablePlan, report: TableReport, import_id: int) -> None:
     """Insert the staged rows of ``plan`` and its rejections; drop the temporary tables."""
     _rejections(tx, plan, report, import_id)
     writer = {"events": _events, "customers": _customers, "products": _products,
               "reviews": _reviews}[plan.kind]
     writer(tx, plan, report, import_id)
-    for table in ("chk", "fin", "dup", "rj", "idmap", "badlines"):
+    tx.execute("DROP VIEW IF EXISTS fin")
+    tx.execute("DROP VIEW IF EXISTS chk")
+    for table in ("chk_rows", "dup", "dupkeys", "rj", "idmap", "badlines"):
         tx.execute("DROP TABLE IF EXISTS " + table)
 
 
@@ -60,9 +68,9 @@ def _rejections(tx: Transaction, plan: TablePlan, report: TableReport, import_id
 
 def _events(tx: Transaction, plan: TablePlan, report: TableReport, import_id: int) -> None:
     report.inserted = int(tx.scalar(
-        "INSERT INTO events SELECT f.row_key, f.customer_key, f.session_id, f.ts, f.event_type, "
+        "INSERT INTO events SELECT f.customer_key, f.session_id, f.ts, f.event_type, "
         "f.product_id, f.quantity, f.unit_price, f.order_id, f.device, f.channel, f.region, "
-        "f.country, ? " + _NEW + " ANTI JOIN events e ON f.row_key = e.event_key",
+        "f.country, ? " + _NEW + " ANTI JOIN events e ON " + _same(EVENT_KEY, "e"),
         [import_id]) or 0)
     report.already_present = report.accepted + report.returns - report.inserted
     pattern = plan.mapping.non_product_pattern
@@ -116,7 +124,6 @@ def _upsert(tx: Transaction, plan: TablePlan, report: TableReport, import_id: in
 
 
 def _customers(tx: Transaction, plan: TablePlan, report: TableReport, import_id: int) -> None:
-    tx.execute("DELETE FROM fin WHERE customer_key IS NULL")
     _upsert(tx, plan, report, import_id, "customers", "customer_key",
             ["customer_key", "country", "region", "city", "lat", "lon", "first_seen",
              "consent_profiling", "age_band", "gender"])
@@ -130,8 +137,8 @@ def _products(tx: Transaction, plan: TablePlan, report: TableReport, import_id: 
 
 def _reviews(tx: Transaction, plan: TablePlan, report: TableReport, import_id: int) -> None:
     report.inserted = int(tx.scalar(
-        "INSERT INTO reviews SELECT f.row_key, f.customer_key, f.product_id, f.ts, f.rating, "
-        "f.text, ? " + _NEW + " ANTI JOIN reviews r ON f.row_key = r.review_key",
+        "INSERT INTO reviews SELECT f.customer_key, f.product_id, f.ts, f.rating, "
+        "f.text, ? " + _NEW + " ANTI JOIN reviews r ON " + _same(REVIEW_KEY, "r"),
         [import_id]) or 0)
     report.already_present = report.accepted - report.inserted
     tx.execute("INSERT INTO products (product_id, import_id) SELECT DISTINCT f.product_id, ? "

@@ -28,14 +28,15 @@ DATE_SAMPLE = 1000
 _FILL_BY_ORDER = ("ts", "customer_id", "status", "country", "region", "city", "channel")
 
 
-def _value_expr(f: str, mapped: bool, formats: dict[str, str]) -> str:
+def _value_expr(f: str, mapped: bool, formats: dict[str, tuple[str, bool]]) -> str:
     col = f"f_{f}"
     if not mapped:
         defaults = {"quantity": "1.0", "event_type": "'purchase'"}
         return defaults.get(f, "NULL")
     ftype = FIELD_TYPES.get(f)
     if ftype == "timestamp":
-        return checks.ts_expr(col, formats[f], f"fmt_{f}")
+        fmt, clean = formats[f]
+        return checks.ts_expr(col, fmt, f"fmt_{f}", clean)
     if f == "quantity":
         return f"CASE WHEN {col} IS NULL OR trim({col}) = '' THEN 1.0 ELSE {checks.number_expr(col)} END"
     if ftype in ("number", "integer"):
@@ -48,8 +49,6 @@ def _value_expr(f: str, mapped: bool, formats: dict[str, str]) -> str:
         return checks.map_expr(col, checks.DEVICES, keep_unknown=True)
     if f in ("channel", "status"):
         return f"nullif(lower(trim({col})), '')"
-    if f == "customer_id":
-        return checks.customer_id_expr(col)
     return f"nullif(trim({col}), '')"
 
 
@@ -105,23 +104,27 @@ def _outcome(kind: str, plan: TablePlan) -> str:
 
 
 def choose_date_format(tx: Transaction, plan: TablePlan, f: str,
-                       report: TableReport) -> str:
-    """Decide one date format for the column of field ``f``, from the whole column."""
+                       report: TableReport) -> tuple[str, bool]:
+    """Decide one date format for the column of field ``f``, from the whole column.
+
+    Returns the format and whether values need a 'T', fraction or time zone stripped first.
+    """
     col = quote_ident(plan.mapping.columns[f])
     source_col = plan.mapping.columns[f]
     sample = [str(r[0]) for r in tx.rows(
         "SELECT CAST(" + col + " AS VARCHAR) AS v FROM " + plan.relation + " WHERE " + col
         + " IS NOT NULL AND trim(CAST(" + col + " AS VARCHAR)) <> '' LIMIT " + str(DATE_SAMPLE),
         plan.params)]
+    cleaned = [re.sub(checks.TS_SUFFIX, "", s.strip().replace("T", " ")) for s in sample]
+    clean = any(c != s.strip() for c, s in zip(cleaned, sample))
     if plan.mapping.date_format:
-        return plan.mapping.date_format
+        return plan.mapping.date_format, True
     if not sample:
-        return "%Y-%m-%d %H:%M:%S"
+        return "%Y-%m-%d %H:%M:%S", clean
     epoch = checks.looks_like_epoch(sample)
     if epoch:
         report.warnings.append(f"Column '{source_col}' holds Unix times ({epoch}).")
-        return epoch
-    cleaned = [re.sub(checks.TS_SUFFIX, "", s.strip().replace("T", " ")) for s in sample]
+        return epoch, False
     scores = {fmt: sum(_parses(v, fmt) for v in cleaned) for fmt in checks.DATE_FORMATS}
     best = max(scores.values())
     if best < 0.5 * len(cleaned):
@@ -137,7 +140,7 @@ def choose_date_format(tx: Transaction, plan: TablePlan, f: str,
     other = checks.swapped(fmt)
     if other and scores.get(other, 0) == best:
         fmt = _decide_day_month(tx, plan, f, fmt, other, report)
-    return fmt
+    return fmt, clean
 
 
 def _parses(value: str, fmt: str) -> bool:
@@ -176,9 +179,8 @@ def _decide_day_month(tx: Transaction, plan: TablePlan, f: str, fmt: str, other:
 
 def _source_select(plan: TablePlan, mapped: set[str], params: dict[str, Any]) -> str:
     m = plan.mapping
-    rownum = ("CAST(" + quote_ident(plan.row_column) + " AS BIGINT)" if plan.row_column
-              else "row_number() OVER ()")
-    cols = [rownum + " AS src_row"]
+    cols = (["CAST(" + quote_ident(plan.row_column) + " AS BIGINT) AS src_row"]
+            if plan.row_column else [])
     cols += [f"CAST({quote_ident(c)} AS VARCHAR) AS f_{f}" for f, c in m.columns.items()]
     for f, value in m.constants.items():
         if f not in m.columns:
@@ -188,10 +190,15 @@ def _source_select(plan: TablePlan, mapped: set[str], params: dict[str, Any]) ->
     if m.fill_by_order and "order_id" in mapped:
         filled = [f"coalesce(f_{f}, max(f_{f}) OVER (PARTITION BY f_order_id)) AS f_{f}"
                   if f in _FILL_BY_ORDER else f"f_{f}" for f in sorted(mapped)]
-        sql = "SELECT src_row, " + ", ".join(filled) + " FROM (" + sql + ")"
+        sql = "SELECT " + "src_row, " * bool(plan.row_column) + ", ".join(filled) + " FROM (" + sql + ")"
     return sql
 
 
+# The columns that make a line the same line: repeated within a file = duplicate, already in
+# the store = skipped on re-import.
+EVENT_KEY = ("customer_key", "ts", "event_type", "product_id", "quantity", "unit_price",
+             "order_id", "session_id", "device", "channel")
+REVIEW_KEY = ("customer_key", "product_id", "ts", "rating", "text")
 _FIN = {
     "events": (
         "m.customer_key, coalesce(c.v_session_id, c.v_order_id) AS session_id, c.v_ts AS ts, "
@@ -201,31 +208,27 @@ _FIN = {
         "c.v_order_id AS order_id, c.v_device AS device, c.v_channel AS channel, "
         "c.v_region AS region, c.v_country AS country, c.v_city AS city, c.v_title AS title, "
         "c.v_category AS category, c.v_brand AS brand",
-        "concat_ws('|', coalesce(customer_key, ''), CAST(ts AS VARCHAR), event_type, product_id, "
-        "CAST(quantity AS VARCHAR), coalesce(CAST(unit_price AS VARCHAR), ''), "
-        "coalesce(order_id, ''), coalesce(session_id, ''), coalesce(device, ''), "
-        "coalesce(channel, ''))",
+        EVENT_KEY,
     ),
     "customers": (
         "m.customer_key, c.v_country AS country, c.v_region AS region, c.v_city AS city, "
         "round(c.v_lat, 2) AS lat, round(c.v_lon, 2) AS lon, c.v_first_seen AS first_seen, "
         "coalesce(c.v_consent_profiling, true) AS consent_profiling, c.v_age_band AS age_band, "
         "c.v_gender AS gender",
-        "customer_key",
+        ("customer_key",),
     ),
     "products": (
         "c.v_product_id AS product_id, c.v_title AS title, c.v_category AS category, "
         "c.v_brand AS brand, c.v_price AS price, c.v_description AS description, "
         "c.v_image_path AS image_path, coalesce(c.v_active, true) AS active",
-        "product_id",
+        ("product_id",),
     ),
     "reviews": (
         "m.customer_key, c.v_product_id AS product_id, c.v_ts AS ts, "
         "CAST(c.v_rating AS INTEGER) AS rating, CASE WHEN c.v_title IS NOT NULL AND c.v_text "
         "IS NOT NULL THEN c.v_title || '. ' || c.v_text ELSE coalesce(c.v_text, c.v_title) END "
         "AS text",
-        "concat_ws('|', coalesce(customer_key, ''), product_id, coalesce(CAST(ts AS VARCHAR), ''),"
-        " CAST(rating AS VARCHAR), coalesce(text, ''))",
+        REVIEW_KEY,
     ),
 }
 
@@ -235,43 +238,63 @@ def stage_table(tx: Transaction, plan: TablePlan, report: TableReport, shop: str
     kind, m = plan.kind, plan.mapping
     mapped = set(m.columns) | set(m.constants)
     params = dict(plan.params)
-    formats: dict[str, str] = {}
+    formats: dict[str, tuple[str, bool]] = {}
     for f in FIELDS[kind]:
         if FIELD_TYPES.get(f) == "timestamp" and f in m.columns:
             formats[f] = choose_date_format(tx, plan, f, report)
-            if formats[f] not in (checks.EPOCH_S, checks.EPOCH_MS):
-                params[f"fmt_{f}"] = formats[f]
+            if formats[f][0] not in (checks.EPOCH_S, checks.EPOCH_MS):
+                params[f"fmt_{f}"] = formats[f][0]
     if "ts" in formats:
-        report.date_format = checks.human_format(formats["ts"])
+        report.date_format = checks.human_format(formats["ts"][0])
     _drop_rejects(tx, plan)  # the sampling scans above logged rejects of their own
     if kind == "events" and m.cancel_prefix:
         params["cancel_prefix"] = m.cancel_prefix
     values = [f"{_value_expr(f, f in mapped, formats)} AS v_{f}" for f in FIELDS[kind]]
     fixes = _fixes(kind, mapped)
     fix_cols = "".join(f", coalesce({cond}, false) AS fix_{name}" for name, cond in fixes.items())
-    sql = ("SELECT *, " + _outcome(kind, plan) + " AS outcome" + fix_cols + " FROM ("
+    value_case = " ".join(f"WHEN '{r}' THEN f_{rule.field}" for r, rule in RULES.items()
+                          if rule.field in mapped)
+    bad_value = f"CASE rule {value_case} END" if value_case else "NULL"
+    # Only typed values, the rule, the outcome and the offending raw value are materialised.
+    keep = ", ".join(f"v_{f}" for f in FIELDS[kind])
+    sql = ("SELECT " + "src_row, " * bool(plan.row_column) + keep + ", rule, " + bad_value + " AS bad_value, "
+           + _outcome(kind, plan) + " AS outcome" + fix_cols + " FROM ("
            "SELECT *, " + checks.rule_case(_conditions(kind, mapped)) + " AS rule FROM ("
            "SELECT *, " + ", ".join(values) + " FROM (" + _source_select(plan, mapped, params)
            + ")))")
-    tx.execute("CREATE OR REPLACE TEMP TABLE chk AS " + sql, params)
+    tx.execute("CREATE OR REPLACE TEMP TABLE chk_rows AS " + sql, params)
+    if plan.row_column:
+        tx.execute("CREATE OR REPLACE TEMP VIEW chk AS SELECT * FROM chk_rows")
+    else:
+        # The table keeps the file's order (DuckDB preserves insertion order), so a row's
+        # number is its rowid from the first: cheaper than numbering rows while reading.
+        base = int(tx.scalar("SELECT coalesce(min(rowid), 0) FROM chk_rows"))
+        tx.execute("CREATE OR REPLACE TEMP VIEW chk AS SELECT rowid - " + str(base)
+                   + " + 1 AS src_row, * FROM chk_rows")
 
     tx.execute("CREATE OR REPLACE TEMP TABLE idmap (raw_id VARCHAR, customer_key VARCHAR)")
     if "customer_id" in mapped:
+        # Only the distinct ids go through Python: normalised, then keyed-hashed.
         raw = [r[0] for r in tx.rows(
             "SELECT DISTINCT v_customer_id FROM chk WHERE rule IS NULL AND v_customer_id IS NOT NULL")]
-        frame = pd.DataFrame({"raw_id": raw, "customer_key": privacy.pseudonymize(shop, raw)},
-                             dtype="string")
+        keys = privacy.pseudonymize(shop, [checks.normalize_customer_id(r) for r in raw])
+        frame = pd.DataFrame({"raw_id": raw, "customer_key": keys}, dtype="string")
         tx.register("idmap_frame", frame)
         tx.execute("INSERT INTO idmap SELECT raw_id, customer_key FROM idmap_frame")
         tx.unregister("idmap_frame")
-    columns, key = _FIN[kind]
+    columns, keys = _FIN[kind]
     join = (" LEFT JOIN idmap m ON c.v_customer_id = m.raw_id"
             if "customer_id" in FIELDS[kind] else "")
-    tx.execute("CREATE OR REPLACE TEMP TABLE fin AS SELECT *, md5_number_lower(" + key + ") AS row_key "
-               "FROM (SELECT c.src_row, c.outcome, " + columns + " FROM chk c" + join
-               + " WHERE c.rule IS NULL)")
-    tx.execute("CREATE OR REPLACE TEMP TABLE dup AS SELECT src_row, outcome FROM fin QUALIFY "
-               "row_number() OVER (PARTITION BY row_key ORDER BY src_row) > 1")
+    # A view, not a table: the checked rows are materialised once, in chk.
+    tx.execute("CREATE OR REPLACE TEMP VIEW fin AS SELECT c.src_row, c.outcome, " + columns
+               + " FROM chk c" + join + " WHERE c.rule IS NULL")
+    # Repeated lines: find the (few) repeated keys by aggregation, then every later copy.
+    key_list = ", ".join(keys)
+    same = " AND ".join(f"f.{k} IS NOT DISTINCT FROM g.{k}" for k in keys)
+    tx.execute("CREATE OR REPLACE TEMP TABLE dupkeys AS SELECT " + key_list + ", min(src_row) AS "
+               "first_row FROM fin GROUP BY " + key_list + " HAVING count(*) > 1")
+    tx.execute("CREATE OR REPLACE TEMP TABLE dup AS SELECT f.src_row, f.outcome FROM fin f JOIN "
+               "dupkeys g ON " + same + " WHERE f.src_row <> g.first_row")
     _count(tx, plan, report, fixes)
 
 
@@ -292,12 +315,8 @@ def _count(tx: Transaction, plan: TablePlan, report: TableReport, fixes: dict[st
     report.returns = returns - dups.get("return", 0) + report.cancelled_orders
     report.fixed = fixed
     dup_rule = "duplicate_row" if plan.kind in ("events", "reviews") else "duplicate_key"
-    value_case = " ".join(f"WHEN '{r}' THEN f_{rule.field}" for r, rule in RULES.items()
-                          if rule.field in plan.mapping.columns or rule.field in
-                          plan.mapping.constants)
-    value = f"CASE rule {value_case} END" if value_case else "NULL"
     tx.execute("CREATE OR REPLACE TEMP TABLE rj AS SELECT src_row + 1 AS row_number, rule, "
-               + value + " AS value FROM chk WHERE rule IS NOT NULL UNION ALL SELECT src_row + 1, '"
+               "bad_value AS value FROM chk WHERE rule IS NOT NULL UNION ALL SELECT src_row + 1, '"
                + dup_rule + "', NULL FROM dup")
     malformed = _malformed_lines(tx, plan)
     report.lines_read = total + malformed
@@ -317,7 +336,9 @@ def _malformed_lines(tx: Transaction, plan: TablePlan) -> int:
         exists = tx.scalar("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table])
         if not exists:
             continue
-        bad = quote_ident(table)
+        # DuckDB logs one reject per problem (a line with two surplus fields twice): one per line.
+        bad = ("(SELECT line, any_value(csv_line) AS csv_line FROM " + quote_ident(table)
+               + " GROUP BY line)")
         n = int(tx.scalar("SELECT count(*) FROM " + bad))
         if n and not plan.row_column:
             # The k-th good record sits on line k + 1 + (bad lines before it).

@@ -157,7 +157,7 @@ PRESETS: tuple[Preset, ...] = (
            dict(order_id=("Name",), customer_id=("Email",), ts=("Created at",),
                 quantity=("Lineitem quantity",), title=("Lineitem name",),
                 unit_price=("Lineitem price",), product_id=("Lineitem sku", "Lineitem name"),
-                brand=("Vendor",), status=("Cancelled at", "Financial Status"),
+                brand=("Vendor",), status=("Financial Status",),
                 channel=("Source",), country=("Shipping Country", "Billing Country"),
                 region=("Shipping Province", "Billing Province"),
                 city=("Shipping City", "Billing City")),

@@ -58,7 +58,6 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 import_id   INTEGER
             )""",
             """CREATE TABLE events (
-                event_key    UBIGINT NOT NULL,    -- md5 (64 bits) of the normalised line: no duplicates
                 customer_key VARCHAR,             -- NULL: a guest (counted in revenue only)
                 session_id   VARCHAR,
                 ts           TIMESTAMP NOT NULL,
@@ -75,7 +74,6 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 import_id    INTEGER
             )""",
             """CREATE TABLE reviews (
-                review_key   UBIGINT NOT NULL,
                 customer_key VARCHAR,
                 product_id   VARCHAR,
                 ts           TIMESTAMP,
@@ -109,7 +107,6 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 rule        VARCHAR,
                 suggestion  VARCHAR
             )""",
-            "CREATE INDEX events_customer ON events (customer_key)",
         ],
     ),
 ]
@@ -174,10 +171,10 @@ class Store:
         store = cls(con, path, shop, read_only)
         if not read_only:
             store._migrate()
-        elif store.schema_version() < SCHEMA_VERSION:
+        elif (version := store.schema_version()) < SCHEMA_VERSION:
             con.close()
             raise StoreError(
-                f"Shop {shop!r} uses schema version {store.schema_version()}; open it once "
+                f"Shop {shop!r} uses schema version {version}; open it once "
                 "read-write (for example in the dashboard) to upgrade it."
             )
         return store
