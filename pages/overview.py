@@ -26,12 +26,12 @@ with st.container(border=True):
     c1, c2, c3, c4, c5 = st.columns([2.2, 1, 1, 1, 1])
     default_start = max(first, last - timedelta(days=89))
     picked = c1.date_input("Date range", value=(default_start, last), min_value=first,
-                           max_value=last, key="ov_range",
+                           max_value=last, key=f"ov_range_{store.shop}",
                            help="KPIs compare with the period of the same length just before.")
-    devices = c2.multiselect("Device", options["devices"], key="ov_dev")
-    channels = c3.multiselect("Channel", options["channels"], key="ov_chan")
-    countries = c4.multiselect("Country", options["countries"], key="ov_country")
-    categories = c5.multiselect("Category", options["categories"], key="ov_cat")
+    devices = c2.multiselect("Device", options["devices"], key=f"ov_dev_{store.shop}")
+    channels = c3.multiselect("Channel", options["channels"], key=f"ov_chan_{store.shop}")
+    countries = c4.multiselect("Country", options["countries"], key=f"ov_country_{store.shop}")
+    categories = c5.multiselect("Category", options["categories"], key=f"ov_cat_{store.shop}")
 
 if isinstance(picked, tuple):  # a 1-tuple while the user is still choosing the end
     start, end = (picked[0], picked[-1]) if picked else (default_start, last)
@@ -68,14 +68,16 @@ left, right = st.columns(2)
 with left:
     st.plotly_chart(charts.hour_weekday_heatmap(ui.hour_weekday(store, flt)), key="ov_heat")
 with right:
-    tabs = st.tabs(["Device", "Channel", "Country", "Region", "Category"])
-    for tab, dim in zip(tabs, ["device", "channel", "country", "region", "category"]):
+    # Only the dimensions this shop's data actually has (UCI exports have no device, ...).
+    frames = {dim: ui.breakdown(store, flt, dim)
+              for dim in ("device", "channel", "country", "region", "category")}
+    frames = {d: df for d, df in frames.items() if not df["value"].isin(["unknown",
+                                                                         "uncategorised"]).all()}
+    if not frames:
+        st.info("This shop's data has no device, channel, place or category information.")
+    for tab, (dim, df) in zip(st.tabs([d.capitalize() for d in frames]), frames.items()):
         with tab:
-            df = ui.breakdown(store, flt, dim)
-            if df["value"].eq("unknown").all():
-                st.info(f"This shop's data has no {dim} information.")
-            else:
-                st.plotly_chart(charts.breakdown_bar(df, dim), key=f"ov_bd_{dim}")
+            st.plotly_chart(charts.breakdown_bar(df, dim), key=f"ov_bd_{dim}")
 
 left, right = st.columns(2)
 with left:
