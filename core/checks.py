@@ -1,6 +1,7 @@
 """Validation rules of the importer, as SQL over a staged table of text columns.
 
-Every staged row keeps its raw text in ``f_<field>`` columns. ``parsed_columns`` turns them into
+Every staged row keeps its raw text in ``f_<field>`` columns, already trimmed, with blanks as
+NULL (so the expressions below never trim again). ``parsed_columns`` turns them into
 typed values (dates in the column's format, numbers with currency symbols or decimal commas
 cleaned, event types and booleans normalised), ``rule_case`` names the first rule a row breaks,
 and ``RULES`` says, for each rule, which field it is about, what went wrong and how to fix it.
@@ -64,7 +65,7 @@ def swapped(fmt: str) -> str | None:
 
 def ts_text(col: str) -> str:
     """SQL: the raw date text with a 'T' separator, a fraction and a time zone removed."""
-    return f"regexp_replace(replace(trim({col}), 'T', ' '), '{TS_SUFFIX}', '')"
+    return f"regexp_replace(replace({col}, 'T', ' '), '{TS_SUFFIX}', '')"
 
 
 def ts_expr(col: str, fmt: str, param: str, clean: bool = True) -> str:
@@ -75,10 +76,10 @@ def ts_expr(col: str, fmt: str, param: str, clean: bool = True) -> str:
     regular expression is the costliest part of reading a date).
     """
     if fmt == EPOCH_S:
-        return f"make_timestamp(try_cast(trim({col}) AS BIGINT) * 1000000)"
+        return f"make_timestamp(try_cast({col} AS BIGINT) * 1000000)"
     if fmt == EPOCH_MS:
-        return f"make_timestamp(try_cast(trim({col}) AS BIGINT) * 1000)"
-    text = ts_text(col) if clean else f"trim({col})"
+        return f"make_timestamp(try_cast({col} AS BIGINT) * 1000)"
+    text = ts_text(col) if clean else col
     return f"try_strptime({text}, ${param})"
 
 
@@ -87,9 +88,9 @@ def number_expr(col: str) -> str:
 
     Plain numbers take the first, cheap branch (DuckDB's coalesce is lazy).
     """
-    cleaned = f"regexp_replace(trim({col}), '[^0-9,.\\-]', '', 'g')"
+    cleaned = f"regexp_replace({col}, '[^0-9,.\\-]', '', 'g')"
     return (
-        f"coalesce(try_cast(trim({col}) AS DOUBLE), CASE "
+        f"coalesce(try_cast({col} AS DOUBLE), CASE "
         f"WHEN {cleaned} ~ '^-?\\d{{1,3}}(\\.\\d{{3}})+,\\d+$' "
         f"THEN try_cast(replace(replace({cleaned}, '.', ''), ',', '.') AS DOUBLE) "
         f"WHEN {cleaned} ~ '^-?\\d{{1,3}}(,\\d{{3}})+(\\.\\d+)?$' "
@@ -105,7 +106,7 @@ def _in_list(words: tuple[str, ...]) -> str:
 
 def bool_expr(col: str) -> str:
     """SQL: yes/no/true/false/1/0 (any case) -> BOOLEAN, else NULL."""
-    low = f"lower(trim({col}))"
+    low = f"lower({col})"
     return (f"CASE WHEN {low} IN ({_in_list(TRUE_WORDS)}) THEN true "
             f"WHEN {low} IN ({_in_list(FALSE_WORDS)}) THEN false END")
 
@@ -116,7 +117,7 @@ def map_expr(col: str, mapping: dict[str, str], keep_unknown: bool) -> str:
     Values that are already canonical skip the synonym table.
     """
     canonical = ", ".join(f"'{v}'" for v in sorted(set(mapping.values())))
-    key = f"replace(lower(trim({col})), ' ', '_')"
+    key = f"replace(lower({col}), ' ', '_')"
     whens = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in mapping.items())
     return (f"CASE WHEN {col} IN ({canonical}) THEN {col} "
             f"ELSE CASE {key} {whens} ELSE {key if keep_unknown else 'NULL'} END END")
@@ -178,6 +179,8 @@ RULES: dict[str, Rule] = {
                        "write the rating as 1, 2, 3, 4 or 5"),
     "malformed_line": Rule("*", "the line does not split into the header's columns",
                            "check quotes and delimiters on this line"),
+    "bad_encoding": Rule("*", "the line has bytes that are not valid UTF-8",
+                         "save the file again as UTF-8 (Excel: 'CSV UTF-8')"),
 }
 
 
@@ -194,10 +197,10 @@ def typed_conditions(fields: list[str], required: list[str]) -> list[tuple[str, 
     out: list[tuple[str, str]] = []
     for f in fields:
         if f in required:
-            out.append((f"f_{f} IS NULL OR trim(f_{f}) = ''", f"missing_{f}"))
+            out.append((f"f_{f} IS NULL", f"missing_{f}"))
         kind = FIELD_TYPES.get(f)
         if kind and f"bad_{f}" in RULES:
-            out.append((f"f_{f} IS NOT NULL AND trim(f_{f}) <> '' AND v_{f} IS NULL", f"bad_{f}"))
+            out.append((f"f_{f} IS NOT NULL AND v_{f} IS NULL", f"bad_{f}"))
     return out
 
 

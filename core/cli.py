@@ -58,14 +58,27 @@ def _summary(report: ingest.ImportReport) -> str:
     return "\n".join(lines)
 
 
+def _forget_new_shop(shop: str) -> None:
+    """Remove a shop file (and its secret) that only a dry run created."""
+    db = config.shop_db_path(shop)
+    for path in (db, Path(str(db) + ".wal"), config.secrets_dir() / f"{shop}.key"):
+        path.unlink(missing_ok=True)
+
+
 def cmd_import(args: argparse.Namespace) -> int:
-    with Store.open(args.shop) as store:
+    new_shop = not config.shop_db_path(args.shop).exists()
+    store = Store.open(args.shop)
+    try:
         plans = ingest.plan_paths(store, args.paths, args.preset)
         if args.date_format:
             plans = [replace(p, mapping=replace(p.mapping, date_format=args.date_format))
                      for p in plans]
         report = ingest.run_import(store, plans, dry_run=args.dry_run,
                                    progress=_progress(args.json))
+    finally:
+        store.close()
+        if args.dry_run and new_shop:
+            _forget_new_shop(args.shop)  # a dry run leaves no new, empty shop behind
     if args.json:
         print(json.dumps(report.to_dict(), default=str))
     else:

@@ -136,6 +136,9 @@ def plan_file(store: Store, path: Path, preset: str | None = None,
         source = readers.open_source(path, _describe(store))
     except readers.SourceError as err:
         raise IngestError(str(err)) from err
+    if source.format == "parquet" and not store.scalar(
+            "SELECT count(*) FROM " + source.relation, source.params):
+        raise IngestError(f"{source.name} has no rows: export the table again with its rows.")
     chosen = mapping or presets.detect(source.columns, preset)
     rejects = ["csv_rejects"] if source.format == "csv" else []
     return TablePlan(chosen.kind, chosen, source.name, source.relation, dict(source.params),

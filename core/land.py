@@ -37,9 +37,8 @@ def land_table(tx: Transaction, plan: TablePlan, report: TableReport, import_id:
     writer = {"events": _events, "customers": _customers, "products": _products,
               "reviews": _reviews}[plan.kind]
     writer(tx, plan, report, import_id)
-    tx.execute("DROP VIEW IF EXISTS fin")
     tx.execute("DROP VIEW IF EXISTS chk")
-    for table in ("chk_rows", "dup", "dupkeys", "rj", "idmap", "badlines"):
+    for table in ("fin", "chk_rows", "dup", "dupkeys", "rj", "idmap", "badlines"):
         tx.execute("DROP TABLE IF EXISTS " + table)
 
 

@@ -38,7 +38,7 @@ def _value_expr(f: str, mapped: bool, formats: dict[str, tuple[str, bool]]) -> s
         fmt, clean = formats[f]
         return checks.ts_expr(col, fmt, f"fmt_{f}", clean)
     if f == "quantity":
-        return f"CASE WHEN {col} IS NULL OR trim({col}) = '' THEN 1.0 ELSE {checks.number_expr(col)} END"
+        return f"CASE WHEN {col} IS NULL THEN 1.0 ELSE {checks.number_expr(col)} END"
     if ftype in ("number", "integer"):
         return checks.number_expr(col)
     if ftype == "bool":
@@ -48,8 +48,8 @@ def _value_expr(f: str, mapped: bool, formats: dict[str, tuple[str, bool]]) -> s
     if f == "device":
         return checks.map_expr(col, checks.DEVICES, keep_unknown=True)
     if f in ("channel", "status"):
-        return f"nullif(lower(trim({col})), '')"
-    return f"nullif(trim({col}), '')"
+        return f"lower({col})"
+    return col
 
 
 def _conditions(kind: str, mapped: set[str]) -> list[tuple[str, str]]:
@@ -78,14 +78,14 @@ def _fixes(kind: str, mapped: set[str]) -> dict[str, str]:
     out = {}
     for f in ("unit_price", "price"):
         if f in mapped:
-            out[f"{f}_cleaned"] = (f"f_{f} IS NOT NULL AND try_cast(trim(f_{f}) AS DOUBLE) IS NULL "
+            out[f"{f}_cleaned"] = (f"f_{f} IS NOT NULL AND try_cast(f_{f} AS DOUBLE) IS NULL "
                                    f"AND v_{f} IS NOT NULL")
     if kind == "events" and "quantity" in mapped:
-        out["quantity_defaulted_to_1"] = "f_quantity IS NULL OR trim(f_quantity) = ''"
+        out["quantity_defaulted_to_1"] = "f_quantity IS NULL"
     if "event_type" in mapped:
-        out["event_type_normalised"] = "v_event_type <> lower(trim(f_event_type))"
+        out["event_type_normalised"] = "v_event_type <> lower(f_event_type)"
     if "device" in mapped:
-        out["device_normalised"] = "v_device <> lower(trim(f_device))"
+        out["device_normalised"] = "v_device <> lower(f_device)"
     return out
 
 
@@ -177,20 +177,29 @@ def _decide_day_month(tx: Transaction, plan: TablePlan, f: str, fmt: str, other:
 
 # -- staging ---------------------------------------------------------------------------------
 
+def _fills_by_order(plan: TablePlan, mapped: set[str]) -> bool:
+    return plan.mapping.fill_by_order and "order_id" in mapped
+
+
 def _source_select(plan: TablePlan, mapped: set[str], params: dict[str, Any]) -> str:
     m = plan.mapping
     cols = (["CAST(" + quote_ident(plan.row_column) + " AS BIGINT) AS src_row"]
             if plan.row_column else [])
-    cols += [f"CAST({quote_ident(c)} AS VARCHAR) AS f_{f}" for f, c in m.columns.items()]
+    if not plan.row_column and _fills_by_order(plan, mapped):
+        # The window that fills order fields reorders the rows: number them while reading.
+        cols.append("row_number() OVER () AS src_row")
+    # Raw text, trimmed once, blanks as NULL: every rule and parser reads these.
+    cols += [f"nullif(trim(CAST({quote_ident(c)} AS VARCHAR)), '') AS f_{f}"
+             for f, c in m.columns.items()]
     for f, value in m.constants.items():
         if f not in m.columns:
             params[f"const_{f}"] = value
-            cols.append(f"CAST($const_{f} AS VARCHAR) AS f_{f}")
+            cols.append(f"nullif(trim(CAST($const_{f} AS VARCHAR)), '') AS f_{f}")
     sql = "SELECT " + ", ".join(cols) + " FROM " + plan.relation
-    if m.fill_by_order and "order_id" in mapped:
+    if _fills_by_order(plan, mapped):
         filled = [f"coalesce(f_{f}, max(f_{f}) OVER (PARTITION BY f_order_id)) AS f_{f}"
                   if f in _FILL_BY_ORDER else f"f_{f}" for f in sorted(mapped)]
-        sql = "SELECT " + "src_row, " * bool(plan.row_column) + ", ".join(filled) + " FROM (" + sql + ")"
+        sql = "SELECT src_row, " + ", ".join(filled) + " FROM (" + sql + ")"
     return sql
 
 
@@ -257,13 +266,14 @@ def stage_table(tx: Transaction, plan: TablePlan, report: TableReport, shop: str
     bad_value = f"CASE rule {value_case} END" if value_case else "NULL"
     # Only typed values, the rule, the outcome and the offending raw value are materialised.
     keep = ", ".join(f"v_{f}" for f in FIELDS[kind])
-    sql = ("SELECT " + "src_row, " * bool(plan.row_column) + keep + ", rule, " + bad_value + " AS bad_value, "
+    numbered = bool(plan.row_column) or _fills_by_order(plan, mapped)
+    sql = ("SELECT " + "src_row, " * numbered + keep + ", rule, " + bad_value + " AS bad_value, "
            + _outcome(kind, plan) + " AS outcome" + fix_cols + " FROM ("
            "SELECT *, " + checks.rule_case(_conditions(kind, mapped)) + " AS rule FROM ("
            "SELECT *, " + ", ".join(values) + " FROM (" + _source_select(plan, mapped, params)
            + ")))")
     tx.execute("CREATE OR REPLACE TEMP TABLE chk_rows AS " + sql, params)
-    if plan.row_column:
+    if numbered:
         tx.execute("CREATE OR REPLACE TEMP VIEW chk AS SELECT * FROM chk_rows")
     else:
         # The table keeps the file's order (DuckDB preserves insertion order), so a row's
@@ -285,16 +295,19 @@ def stage_table(tx: Transaction, plan: TablePlan, report: TableReport, shop: str
     columns, keys = _FIN[kind]
     join = (" LEFT JOIN idmap m ON c.v_customer_id = m.raw_id"
             if "customer_id" in FIELDS[kind] else "")
-    # A view, not a table: the checked rows are materialised once, in chk.
-    tx.execute("CREATE OR REPLACE TEMP VIEW fin AS SELECT c.src_row, c.outcome, " + columns
+    # A table, not a view: later steps join and aggregate it several times, and re-running the
+    # join with idmap inside each of them does not fit a small memory_limit.
+    tx.execute("CREATE OR REPLACE TEMP TABLE fin AS SELECT c.src_row, c.outcome, " + columns
                + " FROM chk c" + join + " WHERE c.rule IS NULL")
-    # Repeated lines: find the (few) repeated keys by aggregation, then every later copy.
+    # Repeated lines: find the (few) repeated keys by aggregating a hash of the key (grouping by
+    # the whole key does not fit a small memory_limit), then every later copy of the same key.
     key_list = ", ".join(keys)
-    same = " AND ".join(f"f.{k} IS NOT DISTINCT FROM g.{k}" for k in keys)
-    tx.execute("CREATE OR REPLACE TEMP TABLE dupkeys AS SELECT " + key_list + ", min(src_row) AS "
-               "first_row FROM fin GROUP BY " + key_list + " HAVING count(*) > 1")
-    tx.execute("CREATE OR REPLACE TEMP TABLE dup AS SELECT f.src_row, f.outcome FROM fin f JOIN "
-               "dupkeys g ON " + same + " WHERE f.src_row <> g.first_row")
+    tx.execute("CREATE OR REPLACE TEMP TABLE dupkeys AS SELECT hash(" + key_list + ") AS h "
+               "FROM fin GROUP BY h HAVING count(*) > 1")
+    tx.execute("CREATE OR REPLACE TEMP TABLE dup AS SELECT src_row, outcome FROM (SELECT f.* FROM "
+               "fin f SEMI JOIN dupkeys g ON hash(" + ", ".join(f"f.{k}" for k in keys)
+               + ") = g.h) QUALIFY row_number() OVER (PARTITION BY " + key_list
+               + " ORDER BY src_row) > 1")
     _count(tx, plan, report, fixes)
 
 
@@ -337,8 +350,11 @@ def _malformed_lines(tx: Transaction, plan: TablePlan) -> int:
         if not exists:
             continue
         # DuckDB logs one reject per problem (a line with two surplus fields twice): one per line.
-        bad = ("(SELECT line, any_value(csv_line) AS csv_line FROM " + quote_ident(table)
-               + " GROUP BY line)")
+        # The raw line is not kept: it may hold names or e-mails. DuckDB's message says what
+        # is wrong with it ("Expected Number of Columns: 8 Found: 9").
+        bad = ("(SELECT line, CASE WHEN bool_or(error_type = 'INVALID ENCODING') THEN "
+               "'bad_encoding' ELSE 'malformed_line' END AS rule, max("
+               "error_message) AS message FROM " + quote_ident(table) + " GROUP BY line)")
         n = int(tx.scalar("SELECT count(*) FROM " + bad))
         if n and not plan.row_column:
             # The k-th good record sits on line k + 1 + (bad lines before it).
@@ -348,8 +364,7 @@ def _malformed_lines(tx: Transaction, plan: TablePlan) -> int:
             tx.execute("UPDATE rj SET row_number = row_number + (SELECT count(*) FROM badlines "
                        "WHERE shift <= rj.row_number - 1)")
         if n:
-            tx.execute("INSERT INTO rj SELECT line, 'malformed_line', left(trim(csv_line, "
-                       "chr(10) || chr(13)), 500) FROM " + bad)
+            tx.execute("INSERT INTO rj SELECT line, rule, left(message, 300) FROM " + bad)
         total += n
     _drop_rejects(tx, plan)
     return total

@@ -56,7 +56,7 @@ FIELD_HELP = {
 
 # Generic guessing: common spellings for each field (normalised: lower case, no punctuation).
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "ts": ("timestamp", "eventtime", "datetime", "date", "time", "orderdate", "createdat",
+    "ts": ("timestamp", "eventtime", "datetime", "date", "time", "orderdate", "createdat", "when",
            "invoicedate", "purchasedate", "reviewtime", "reviewdate", "eventdate", "ts"),
     "product_id": ("productid", "sku", "itemid", "stockcode", "product", "asin", "articleid",
                    "variantsku", "productcode", "item"),
@@ -122,6 +122,10 @@ class Mapping:
 
     def with_columns(self, columns: dict[str, str]) -> Mapping:
         """A copy with another field -> column choice (empty choices dropped)."""
+        unknown = sorted(set(columns) - set(FIELDS[self.kind]))
+        if unknown:
+            raise ValueError(f"A table of {self.kind} has no field {unknown[0]!r}; its fields "
+                             f"are {', '.join(FIELDS[self.kind])}.")
         return replace(self, columns={f: c for f, c in columns.items() if c})
 
 
@@ -234,8 +238,10 @@ def guess_generic(columns: list[str], kind: str | None = None) -> Mapping:
             col = _find([c for c in columns if c not in used], SYNONYMS.get(f, (f,)))
             if col:
                 cols[f], _ = col, used.add(col)
+        # The kind that explains the most columns wins (an orders file without a date column
+        # is still an orders file, and then gets a clear "no date column" error).
         hints = sum(1 for f in KIND_HINTS[k] if f in cols)
-        score = (hints == len(KIND_HINTS[k]), hints * 10 + len(cols))
+        score = (len(cols), hints == len(KIND_HINTS[k]))
         if score > best_score:
             best, best_score = Mapping(k, cols, "generic",
                                        non_product_pattern=None), score

@@ -27,6 +27,10 @@ from core import config
 log = logging.getLogger(__name__)
 
 SAMPLE_BYTES = 1 << 20
+# DuckDB's CSV reader holds a buffer per thread; its default (32 MB and more) alone can exceed a
+# small memory_limit. 16 MB keeps room under 64 MB and must stay above the longest line allowed.
+MAX_LINE_BYTES = 10_000_000
+CSV_BUFFER_BYTES = 16 << 20
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson", ".gz", ".parquet", ".xlsx"}
 _DELIMITERS = [",", ";", "\t", "|"]
 _BINARY_MAGIC = {
@@ -174,7 +178,7 @@ def _csv_source(path: Path, sample: bytes, gz: bool) -> Source:
     relation = (
         "read_csv($path, delim=$delim, header=true, names=$names, all_varchar=true, skip=0, "
         "quote='\"', escape='\"', store_rejects=true, rejects_table='csv_rejects', "
-        "rejects_scan='csv_scans', max_line_size=10000000)"
+        f"rejects_scan='csv_scans', max_line_size={MAX_LINE_BYTES}, buffer_size={CSV_BUFFER_BYTES})"
     )
     return Source(path, "csv", columns, relation, params, encoding, delimiter, notes, temps)
 

@@ -1,0 +1,62 @@
+"""Shared fixtures: every test gets its own shoplens data folder (``SHOPLENS_HOME``)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # `pytest` as well as `python -m pytest` finds the `core` package
+    sys.path.insert(0, str(ROOT))
+
+from core.store import Store  # noqa: E402
+
+
+@pytest.fixture
+def shoplens_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh, empty data folder; ``core.config.home()`` reads the variable on each call."""
+    home = tmp_path / "shoplens_home"
+    monkeypatch.setenv("SHOPLENS_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def store(shoplens_home: Path) -> Iterator[Store]:
+    """The read-write store of a new shop called ``test``, closed after the test."""
+    st = Store.open("test")
+    yield st
+    st.close()
+
+
+@pytest.fixture
+def write_file(tmp_path: Path) -> Callable[..., Path]:
+    """``write_file(name, text_or_bytes, encoding="utf-8")``: a small input file in ``tmp_path``."""
+
+    def write(name: str, content: str | bytes, encoding: str = "utf-8") -> Path:
+        path = tmp_path / "input" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = content if isinstance(content, bytes) else content.encode(encoding)
+        path.write_bytes(data)
+        return path
+
+    return write
+
+
+@pytest.fixture
+def run_python(shoplens_home: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run ``python -c CODE`` (or ``python -m ...`` via ``args``) in the project root with the
+    test's data folder; never hangs (60 s timeout)."""
+
+    def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "SHOPLENS_HOME": str(shoplens_home),
+               "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH"))
+                                             if p)}
+        return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=timeout)
+
+    return run
