@@ -8,7 +8,10 @@ keyed by the shop's data version, which changes with every import.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import shutil
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -18,6 +21,39 @@ from core import config, demo, overview
 from core.store import Store, StoreError
 
 SHOP_KEY = "shop"
+UPLOAD_TTL_S = 24 * 3600  # uploaded copies left behind (an abandoned import) are removed after
+
+
+def _uploads_root() -> Path:
+    return config.home() / "tmp" / "uploads"
+
+
+def _upload_folder(shop: str) -> Path:
+    return _uploads_root() / config.check_shop_name(shop)
+
+
+def save_uploads(shop: str, files: Iterable[Any]) -> list[Path]:
+    """Copy uploaded files to disk once (reruns reuse them); sweep stale copies."""
+    folder = _upload_folder(shop)
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.iterdir():
+        if time.time() - old.stat().st_mtime > UPLOAD_TTL_S:
+            old.unlink(missing_ok=True)
+    paths = []
+    for up in files:
+        target = folder / Path(up.name).name
+        if not (target.exists() and target.stat().st_size == up.size):
+            with open(target, "wb") as fh:
+                shutil.copyfileobj(up, fh)
+        paths.append(target)
+    return paths
+
+
+def forget_uploads(paths: Iterable[Path]) -> None:
+    """Delete uploaded copies once imported (paths outside the upload folder are left alone)."""
+    for path in paths:
+        if path.parent.parent == _uploads_root():
+            path.unlink(missing_ok=True)
 
 
 @st.cache_resource(show_spinner=False)

@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core import config, ingest, synth  # noqa: E402
+from core import ingest, synth  # noqa: E402
 from core.store import Store  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
@@ -99,7 +99,7 @@ def main() -> None:
     parser.add_argument("--no-real", action="store_true", help="skip Online Retail II")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    print(f"shoplens {config.__name__} ingest benchmark, {os.cpu_count()} CPUs")  # noqa: T201
+    print(f"shoplens ingest benchmark, {os.cpu_count()} CPUs")  # noqa: T201
     print("| input | lines | MB | DuckDB raw read (s) | shoplens import (s) | "  # noqa: T201
           "import rows/s | import / raw |")
     print("|---|---:|---:|---:|---:|---:|---:|")  # noqa: T201

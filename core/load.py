@@ -9,14 +9,13 @@ shop's tables (skipping lines already in the store) and records every rejected r
 from __future__ import annotations
 
 import logging
-import re
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from core import checks, privacy
 from core.checks import FIELD_TYPES, RULES
+from core.dates import choose_date_format
 from core.presets import FIELDS
 from core.store import Transaction, quote_ident
 
@@ -24,7 +23,6 @@ if TYPE_CHECKING:
     from core.ingest import TablePlan, TableReport
 
 log = logging.getLogger(__name__)
-DATE_SAMPLE = 1000
 _FILL_BY_ORDER = ("ts", "customer_id", "status", "country", "region", "city", "channel")
 
 
@@ -102,80 +100,6 @@ def _outcome(kind: str, plan: TablePlan) -> str:
         "ELSE 'accepted' END"
     )
 
-
-def choose_date_format(tx: Transaction, plan: TablePlan, f: str,
-                       report: TableReport) -> tuple[str, bool]:
-    """Decide one date format for the column of field ``f``, from the whole column.
-
-    Returns the format and whether values need a 'T', fraction or time zone stripped first.
-    """
-    col = quote_ident(plan.mapping.columns[f])
-    source_col = plan.mapping.columns[f]
-    sample = [str(r[0]) for r in tx.rows(
-        "SELECT CAST(" + col + " AS VARCHAR) AS v FROM " + plan.relation + " WHERE " + col
-        + " IS NOT NULL AND trim(CAST(" + col + " AS VARCHAR)) <> '' LIMIT " + str(DATE_SAMPLE),
-        plan.params)]
-    cleaned = [re.sub(checks.TS_SUFFIX, "", s.strip().replace("T", " ")) for s in sample]
-    clean = any(c != s.strip() for c, s in zip(cleaned, sample))
-    if plan.mapping.date_format:
-        return plan.mapping.date_format, True
-    if not sample:
-        return "%Y-%m-%d %H:%M:%S", clean
-    epoch = checks.looks_like_epoch(sample)
-    if epoch:
-        report.warnings.append(f"Column '{source_col}' holds Unix times ({epoch}).")
-        return epoch, False
-    scores = {fmt: sum(_parses(v, fmt) for v in cleaned) for fmt in checks.DATE_FORMATS}
-    best = max(scores.values())
-    if best < 0.5 * len(cleaned):
-        examples = ", ".join(repr(v) for v in sample[:3])
-        from core.ingest import IngestError
-
-        raise IngestError(
-            f"{plan.label}: column '{source_col}' (mapped to '{f}') does not hold dates in any "
-            f"format shoplens knows (for example {examples}). Map another column to '{f}', "
-            "or give its format in the mapping editor (for example %d/%m/%Y %H:%M)."
-        )
-    fmt = next(k for k, v in scores.items() if v == best)
-    other = checks.swapped(fmt)
-    if other and scores.get(other, 0) == best:
-        fmt = _decide_day_month(tx, plan, f, fmt, other, report)
-    return fmt, clean
-
-
-def _parses(value: str, fmt: str) -> bool:
-    try:
-        datetime.strptime(value, fmt)
-    except ValueError:
-        return False
-    return True
-
-
-def _decide_day_month(tx: Transaction, plan: TablePlan, f: str, fmt: str, other: str,
-                      report: TableReport) -> str:
-    col = "CAST(" + quote_ident(plan.mapping.columns[f]) + " AS VARCHAR)"
-    sql = ("SELECT count(" + checks.ts_expr(col, fmt, "a") + "), count("
-           + checks.ts_expr(col, other, "b") + ") FROM " + plan.relation)
-    n_a, n_b = tx.rows(sql, {**plan.params, "a": fmt, "b": other})[0]
-    source_col = plan.mapping.columns[f]
-    day_first = fmt if fmt.index("%d") < fmt.index("%m") else other
-    if n_a == n_b:
-        report.warnings.append(
-            f"Column '{source_col}': every date fits both day/month and month/day order; "
-            f"read as {checks.human_format(day_first)}. If that is wrong, choose the format "
-            "in the mapping editor."
-        )
-        return day_first
-    chosen = fmt if n_a > n_b else other
-    report.warnings.append(
-        f"Column '{source_col}': day/month order decided from the whole column: "
-        f"{max(n_a, n_b):,} dates fit {checks.human_format(chosen)}, only {min(n_a, n_b):,} "
-        f"fit {checks.human_format(other if chosen == fmt else fmt)}."
-    )
-    return chosen
-
-
-# -- staging ---------------------------------------------------------------------------------
 
 def _fills_by_order(plan: TablePlan, mapped: set[str]) -> bool:
     return plan.mapping.fill_by_order and "order_id" in mapped

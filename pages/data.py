@@ -1,6 +1,5 @@
 """Data: import a shop's exports (upload or a path), map columns, check, import; manage shops."""
 
-import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -58,13 +57,7 @@ if how == "Upload files":
         "lines", accept_multiple_files=True, key="data_upload",
         type=["csv", "tsv", "txt", "xlsx", "parquet", "json", "jsonl", "ndjson", "gz"])
     if files:
-        folder = config.home() / "uploads" / store.shop
-        folder.mkdir(parents=True, exist_ok=True)
-        for up in files:
-            target = folder / Path(up.name).name
-            with open(target, "wb") as fh:
-                shutil.copyfileobj(up, fh)
-            paths.append(target)
+        paths = ui.save_uploads(store.shop, files)
 else:
     raw = st.text_input("Path", key="data_path",
                         placeholder="/home/me/exports/orders.csv  or a folder of related tables")
@@ -170,6 +163,7 @@ if check or go:
         st.success(f"Imported {result.accepted:,} lines into {store.shop} in "
                    f"{result.seconds:.1f}s.")
         st.cache_data.clear()
+        ui.forget_uploads(paths)  # the shop has the data now; the raw copy may hold e-mails
     else:
         st.error("Nothing could be imported: see the rejected rows below.")
     show_report(result)

@@ -42,8 +42,13 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    home = tmp_path_factory.mktemp("browserhome")
+def server_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("browserhome")
+
+
+@pytest.fixture(scope="module")
+def server(server_home: Path) -> Iterator[str]:
+    home = server_home
     port = _free_port()
     env = {**os.environ, "SHOPLENS_HOME": str(home)}
     started = time.perf_counter()
@@ -133,3 +138,17 @@ def test_data_page_checks_a_file_in_the_browser(page, server: str, tmp_path: Pat
     assert rejected.inner_text().split()[-1] == "1"
     read = page.locator('[data-testid="stMetric"]').filter(has_text="Lines read").first
     assert read.inner_text().split()[-1] == "2"
+
+
+def test_upload_and_import_in_the_browser(page, server: str, server_home: Path) -> None:
+    sample = ROOT / "sample_data" / "messy_orders_cp1252.csv"
+    _open(page, f"{server}/data", "data")
+    page.get_by_text("Upload files").click()
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(sample))
+    page.get_by_text("messy_orders_cp1252.csv: events").wait_for(timeout=60_000)
+    page.get_by_role("button", name="Import", exact=True).click()
+    page.get_by_text("Imported 3 lines").wait_for(timeout=60_000)
+    page.screenshot(path=str(SHOTS / "data-upload.png"), full_page=True)
+    assert _exceptions(page) == []
+    # the uploaded copy (it may hold e-mails) is gone once the shop has the data
+    assert list((server_home / "tmp" / "uploads").rglob("*.csv")) == []
