@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core import ingest, synth  # noqa: E402
-from core.store import Store  # noqa: E402
+from core.store import Store, quote_ident  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 REAL = ROOT.parent / "shared" / "data" / "online_retail_ii"
@@ -50,7 +50,9 @@ def time_raw(paths: list[Path]) -> float:
             with store.transaction() as tx:
                 for i, path in enumerate(paths):
                     reader = "read_parquet" if path.suffix == ".parquet" else "read_csv"
-                    tx.execute(f"CREATE TABLE raw_{i} AS SELECT * FROM {reader}(?)", [str(path)])
+                    table = quote_ident(f"raw_{i}")
+                    tx.execute("CREATE TABLE " + table + " AS SELECT * FROM " + reader + "(?)",
+                               [str(path)])
             return time.perf_counter() - started
     finally:
         shutil.rmtree(home, ignore_errors=True)

@@ -65,5 +65,6 @@ def create_demo_shop(shop: str = config.DEMO_SHOP, cfg: synth.SynthConfig | None
     tmp_db.replace(db)
     secret = config.secrets_dir() / f"{building}.key"
     secret.replace(config.secrets_dir() / f"{shop}.key")
+    report.shop = shop
     log.info("demo shop %s ready: %d lines imported", shop, report.accepted)
     return report
