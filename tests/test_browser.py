@@ -152,3 +152,22 @@ def test_upload_and_import_in_the_browser(page, server: str, server_home: Path) 
     assert _exceptions(page) == []
     # the uploaded copy (it may hold e-mails) is gone once the shop has the data
     assert list((server_home / "tmp" / "uploads").rglob("*.csv")) == []
+
+
+def test_create_and_switch_shops_in_the_sidebar(page, server: str) -> None:
+    _open(page, f"{server}/data", "data")
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text("New shop").click()
+    sidebar.get_by_placeholder("my-shop").fill("second-shop")
+    sidebar.get_by_role("button", name="Create").click()
+    page.get_by_text("Shop: second-shop").wait_for(timeout=60_000)
+    assert _exceptions(page) == []
+    # back to the demo shop through the picker, then the Overview shows its numbers
+    picker = sidebar.locator('[data-testid="stSelectbox"] input').first
+    picker.click()
+    picker.fill("demo")
+    page.keyboard.press("Enter")
+    page.get_by_text("Shop: demo").wait_for(timeout=60_000)
+    _open(page, server, "overview-after-switch")
+    assert "Net revenue" in page.inner_text("body")
+    assert _exceptions(page) == []
