@@ -1,0 +1,119 @@
+"""The data contract between the shop's store and the models: tensors-to-be, no DuckDB.
+
+``core/sequences.py`` builds an ``EventLog`` from a shop (one row per event, sorted by customer
+then time, integer-coded) and ``split`` cuts it in time: training events, then for each customer
+a validation basket, then the customer's last basket as the test. Every model - baselines and
+neural ones - is fitted on ``Split.train`` and asked to rank the whole catalog for each
+``Target``'s history.
+
+Item ids run 1..n_items; 0 is padding. Context codes use 0 for "unknown".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+EVENT_TYPES = ("pad", "view", "cart", "purchase", "return")  # codes 0..4
+CONTEXT = ("hour", "weekday", "month", "device", "channel", "gap")  # per-event context columns
+GAP_BUCKETS = 12  # time since the previous event, log-spaced buckets (0 = first event)
+
+
+@dataclass
+class EventLog:
+    """All events of the customers a model may learn from, sorted by (user, ts).
+
+    Arrays have one entry per event; ``offsets[u]:offsets[u+1]`` are user ``u``'s events.
+    """
+
+    user: np.ndarray  # int64, 0..n_users-1
+    item: np.ndarray  # int64, 1..n_items
+    etype: np.ndarray  # int64, EVENT_TYPES code
+    ts: np.ndarray  # int64, seconds since epoch
+    basket: np.ndarray  # int64, basket (order) number within the user, -1 for non-purchases
+    context: dict[str, np.ndarray]  # CONTEXT name -> int64 codes
+    n_users: int
+    n_items: int
+    context_sizes: dict[str, int]  # vocabulary size per context column (incl. 0 = unknown)
+    item_side: dict[str, np.ndarray] = field(default_factory=dict)  # name -> int64[n_items + 1]
+    side_sizes: dict[str, int] = field(default_factory=dict)
+    item_ids: list[str] = field(default_factory=list)  # index i -> shop product id (i >= 1)
+    user_ids: list[str] = field(default_factory=list)  # index u -> customer key
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """Start of each user's events (length n_users + 1)."""
+        return np.searchsorted(self.user, np.arange(self.n_users + 1))
+
+    def slice(self, mask: np.ndarray) -> EventLog:
+        """The same log restricted to the events where ``mask`` is true."""
+        return EventLog(
+            self.user[mask], self.item[mask], self.etype[mask], self.ts[mask], self.basket[mask],
+            {k: v[mask] for k, v in self.context.items()}, self.n_users, self.n_items,
+            self.context_sizes, self.item_side, self.side_sizes, self.item_ids, self.user_ids)
+
+
+@dataclass
+class Target:
+    """One basket to predict: the user, the cut-off time (history = events before it) and the
+    items bought in it."""
+
+    user: int
+    cutoff: int  # seconds; the history is every event with ts < cutoff
+    items: np.ndarray  # int64 item ids bought in the basket (unique)
+    context: dict[str, int]  # context of the basket's first event (hour, weekday, ...)
+
+
+@dataclass
+class Split:
+    """Time-based split: train events < t_valid; validation = each user's first basket in
+    [t_valid, t_test); test = each user's last basket at or after t_test."""
+
+    log: EventLog  # every event (histories for valid/test read from here)
+    train: EventLog  # events with ts < t_valid
+    valid: list[Target]
+    test: list[Target]
+    t_valid: int
+    t_test: int
+
+
+def _basket_targets(log: EventLog, lo: int, hi: int, last: bool) -> list[Target]:
+    """One target per user with a purchase in [lo, hi): their first (or last) basket there."""
+    idx = np.flatnonzero((log.etype == EVENT_TYPES.index("purchase")) & (log.ts >= lo)
+                         & (log.ts < hi))
+    if not len(idx):
+        return []
+    idx = idx[np.lexsort((log.ts[idx], log.user[idx]))]
+    starts = np.flatnonzero(np.r_[True, log.user[idx][1:] != log.user[idx][:-1]])
+    out = []
+    for ev in np.split(idx, starts[1:]):
+        baskets = log.basket[ev]
+        ev = ev[baskets == (baskets.max() if last else baskets.min())]
+        first = ev[np.argmin(log.ts[ev])]
+        out.append(Target(int(log.user[first]), int(log.ts[first]), np.unique(log.item[ev]),
+                          {k: int(v[first]) for k, v in log.context.items()}))
+    return out
+
+
+def split(log: EventLog, valid_share: float = 0.1, test_share: float = 0.1) -> Split:
+    """Cut by time at quantiles of purchase times: the last ``test_share`` of purchases are
+    test time, the ``valid_share`` before them validation time."""
+    purchase_ts = np.sort(log.ts[log.etype == EVENT_TYPES.index("purchase")])
+    if len(purchase_ts) == 0:
+        raise ValueError("The shop has no purchases to learn from.")
+    t_test = int(purchase_ts[int(len(purchase_ts) * (1 - test_share))])
+    t_valid = int(purchase_ts[int(len(purchase_ts) * (1 - test_share - valid_share))])
+    train = log.slice(log.ts < t_valid)
+    valid = _basket_targets(log, t_valid, t_test, last=False)
+    test = _basket_targets(log, t_test, np.iinfo(np.int64).max, last=True)
+    return Split(log, train, valid, test, t_valid, t_test)
+
+
+def history(log: EventLog, target: Target, max_len: int | None = None) -> np.ndarray:
+    """Indices into ``log`` of the user's events before the target's cut-off (oldest first)."""
+    off = log.offsets
+    lo, hi = off[target.user], off[target.user + 1]
+    end = lo + int(np.searchsorted(log.ts[lo:hi], target.cutoff, side="left"))
+    start = lo if max_len is None else max(lo, end - max_len)
+    return np.arange(start, end)

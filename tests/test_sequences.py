@@ -1,0 +1,84 @@
+"""From store to EventLog, the time split and the shared evaluation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core import demo, sequences, synth
+from core.store import Store
+from models import data, metrics
+
+CFG = synth.SynthConfig(n_customers=300, n_products=100, days=200, seed=5)
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory):
+    home = tmp_path_factory.mktemp("seqhome")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SHOPLENS_HOME", str(home))
+    demo.create_demo_shop("demo", CFG)
+    store = Store.open("demo")
+    yield store
+    store.close()
+    mp.undo()
+
+
+def test_event_log_is_sorted_coded_and_consenting_only(shop: Store) -> None:
+    log = sequences.event_log(shop)
+    assert np.all(np.diff(log.user) >= 0)
+    for u in range(log.n_users):
+        ts = log.ts[log.user == u]
+        assert np.all(np.diff(ts) >= 0)
+    assert log.item.min() >= 1 and log.item.max() <= log.n_items
+    objected = {r[0] for r in shop.rows("SELECT customer_key FROM customers WHERE NOT consent_profiling")}
+    assert objected and not objected & set(log.user_ids)
+    for name, codes in log.context.items():
+        assert codes.min() >= 0 and codes.max() < log.context_sizes[name], name
+    assert set(log.item_side) == {"category", "brand", "price_band"}
+    assert len(log.item_side["category"]) == log.n_items + 1
+
+
+def test_purchases_only_and_min_baskets(shop: Store) -> None:
+    log = sequences.event_log(shop, sequences.LogOptions(purchases_only=True, min_baskets=3))
+    assert set(np.unique(log.etype)) == {data.EVENT_TYPES.index("purchase")}
+    per_user = [len(np.unique(log.basket[log.user == u])) for u in range(log.n_users)]
+    assert min(per_user) >= 3
+
+
+def test_split_is_in_time_and_targets_are_baskets(shop: Store) -> None:
+    log = sequences.event_log(shop)
+    sp = data.split(log)
+    assert sp.train.ts.max() < sp.t_valid <= sp.t_test
+    assert sp.valid and sp.test
+    for target in sp.test[:50]:
+        assert target.cutoff >= sp.t_test
+        hist = data.history(log, target)
+        assert len(hist) == 0 or log.ts[hist].max() < target.cutoff
+        bought = log.item[(log.user == target.user) & (log.ts >= target.cutoff)
+                          & (log.etype == data.EVENT_TYPES.index("purchase"))]
+        assert set(target.items) <= set(bought)
+
+
+def test_metrics_on_hand_computed_ranking() -> None:
+    scores = np.array([[0, 5, 4, 3, 2, 1]], dtype=np.float32)  # ranking: 1, 2, 3, 4, 5
+    target = data.Target(0, 0, np.array([2, 5]), {})
+    res = metrics.rank_metrics(scores, [target], ks=(10, 20))
+    assert res["recall@10"][0] == pytest.approx(1.0)
+    ideal = 1 + 1 / np.log2(3)
+    assert res["ndcg@10"][0] == pytest.approx((1 / np.log2(3) + 1 / np.log2(6)) / ideal)
+    assert res["mrr"][0] == pytest.approx(0.5)
+    assert res["hitrate@10"][0] == 1.0
+
+
+def test_fingerprint_changes_with_the_data(shop: Store, tmp_path: Path) -> None:
+    before = sequences.fingerprint(shop)
+    assert before == sequences.fingerprint(shop)
+    key = shop.scalar("SELECT customer_key FROM customers WHERE consent_profiling LIMIT 1")
+    shop.execute("UPDATE customers SET consent_profiling = false WHERE customer_key = ?", [key])
+    try:
+        assert sequences.fingerprint(shop) != before
+    finally:
+        shop.execute("UPDATE customers SET consent_profiling = true WHERE customer_key = ?", [key])
