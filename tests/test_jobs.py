@@ -1,0 +1,54 @@
+"""Background jobs: progress, points, results, failures and cancellation."""
+
+from __future__ import annotations
+
+import time
+
+from core.jobs import Job, JobRunner
+
+
+def _wait(job: Job, timeout: float = 10.0) -> None:
+    deadline = time.time() + timeout
+    while job.running and time.time() < deadline:
+        time.sleep(0.01)
+    assert not job.running
+
+
+def test_a_job_reports_progress_and_returns_its_result() -> None:
+    def work(job: Job) -> int:
+        for i in range(3):
+            job.report((i + 1) / 3, f"step {i}", {"epoch": i, "loss": 1.0 / (i + 1)})
+        return 42
+
+    job = JobRunner().start("train", work)
+    _wait(job)
+    snap = job.snapshot()
+    assert job.status == "done" and job.result == 42 and snap["progress"] == 1.0
+    assert [p["epoch"] for p in snap["points"]] == [0, 1, 2]
+
+
+def test_failures_are_kept_for_the_page() -> None:
+    def work(job: Job) -> None:
+        raise ValueError("no purchases")
+
+    job = JobRunner().start("train", work)
+    _wait(job)
+    assert job.status == "failed" and "no purchases" in job.error
+
+
+def test_cancel_stops_the_work_and_one_job_per_name_runs() -> None:
+    steps = []
+
+    def work(job: Job) -> None:
+        while not job.cancelled():
+            steps.append(1)
+            time.sleep(0.01)
+
+    runner = JobRunner()
+    job = runner.start("train", work)
+    assert runner.start("train", work) is job  # still running: the same job
+    time.sleep(0.05)
+    job.cancel()
+    _wait(job)
+    assert job.status == "cancelled" and steps
+    assert runner.latest("train") is job
