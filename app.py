@@ -14,4 +14,8 @@ page = st.navigation([
     st.Page("pages/overview.py", title="Overview", icon=":material/insights:", default=True),
     st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
 ])
+st.session_state[ui.FRAMED] = True
+wanted = st.session_state.pop(ui.WANTED, None)
+if wanted:
+    st.switch_page(wanted)  # a page's URL opened first after a restart (see ui.page_guard)
 page.run()

@@ -18,9 +18,11 @@ import pandas as pd
 import streamlit as st
 
 from core import config, demo, overview
+from core.jobs import JobRunner
 from core.store import Store, StoreError
 
 SHOP_KEY = "shop"
+FRAMED, WANTED = "_framed_by_app", "_wanted_page"
 UPLOAD_TTL_S = 24 * 3600  # uploaded copies left behind (an abandoned import) are removed after
 
 
@@ -57,6 +59,12 @@ def forget_uploads(paths: Iterable[Path]) -> None:
 
 
 @st.cache_resource(show_spinner=False)
+def jobs() -> JobRunner:
+    """Background work of the app process (training, comparisons): outlives page switches."""
+    return JobRunner()
+
+
+@st.cache_resource(show_spinner=False)
 def get_store(shop: str) -> Store:
     """The app's read-write connection to one shop (created on first use)."""
     return Store.open(shop)
@@ -65,6 +73,18 @@ def get_store(shop: str) -> Store:
 def data_version(store: Store) -> int:
     """Changes whenever an import lands: part of every cache key."""
     return int(store.scalar("SELECT count(*) FROM imports") or 0)
+
+
+def page_guard(page: str) -> None:
+    """Run a page only inside app.py's frame (shop picker, navigation).
+
+    Streamlit's legacy discovery of the ``pages/`` folder runs a page file on its own when
+    the very first request after a start asks for that page's URL. Such a run is sent
+    through the entry script, which then opens the page that was asked for.
+    """
+    if not st.session_state.get(FRAMED):
+        st.session_state[WANTED] = page
+        st.switch_page("app.py")
 
 
 def ensure_demo_shop() -> None:

@@ -10,6 +10,7 @@ import ui
 from core import config, ingest, overview, presets
 from core.store import StoreError
 
+ui.page_guard("pages/data.py")
 st.title("Data")
 store = ui.current_store()
 

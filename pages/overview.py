@@ -8,6 +8,7 @@ import ui
 from core import charts
 from core.overview import Filters
 
+ui.page_guard("pages/overview.py")
 st.title("Overview")
 store = ui.current_store()
 if store is None:

@@ -7,6 +7,7 @@ installs Debian's chromium. Screenshots go to tests/screenshots/.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -46,16 +47,15 @@ def server_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("browserhome")
 
 
-@pytest.fixture(scope="module")
-def server(server_home: Path) -> Iterator[str]:
-    home = server_home
+@contextlib.contextmanager
+def _serve(home: Path) -> Iterator[str]:
+    """`streamlit run app.py` on a free port with its own data folder."""
     port = _free_port()
     env = {**os.environ, "SHOPLENS_HOME": str(home)}
-    started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address",
          "127.0.0.1", "--server.port", str(port), "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(240):
@@ -73,7 +73,12 @@ def server(server_home: Path) -> Iterator[str]:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
-        log.info("server up %.1fs", time.perf_counter() - started)
+
+
+@pytest.fixture(scope="module")
+def server(server_home: Path) -> Iterator[str]:
+    with _serve(server_home) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -171,3 +176,20 @@ def test_create_and_switch_shops_in_the_sidebar(page, server: str) -> None:
     _open(page, server, "overview-after-switch")
     assert "Net revenue" in page.inner_text("body")
     assert _exceptions(page) == []
+
+
+def test_a_page_url_opened_first_after_a_start_gets_the_app_frame(
+        page, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Streamlit's legacy pages/ discovery would run pages/data.py alone on the very first
+    # request; ui.page_guard sends it through app.py, which opens the Data page in its frame.
+    from core import demo, synth
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("SHOPLENS_HOME", str(home))
+    demo.create_demo_shop("demo", synth.SynthConfig(n_customers=200, n_products=80, days=120))
+    with _serve(home) as url:
+        _open(page, f"{url}/data", "data-first")
+        assert page.inner_text(MAIN_H1) == "Data"
+        sidebar = page.inner_text('[data-testid="stSidebar"]')
+        assert "Overview" in sidebar and "Shop" in sidebar and "app" not in sidebar.split()
+        assert _exceptions(page) == []
