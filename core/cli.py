@@ -108,6 +108,30 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from core import embeddings, sequences
+
+    options = sequences.LogOptions(purchases_only=args.purchases_only, min_baskets=args.min_baskets)
+
+    def show(p: dict) -> None:
+        if not args.quiet:
+            sys.stderr.write(
+                f"epoch {p['epoch']}/{p['epochs']}  loss {p['loss']:.4f}  valid NDCG@10 "
+                f"{p['valid_ndcg10']:.4f}  {p['seconds']:.0f}s elapsed, ~{p['eta_seconds']:.0f}s left\n")
+
+    with Store.open(args.shop) as store:
+        art = embeddings.train(store, args.model, epochs=args.epochs, seed=args.seed,
+                               options=options, progress=show)
+    if art is None:
+        print(json.dumps({"error": "training stopped before the first epoch ended"}))
+        return 1
+    m = art.manifest["metrics"]
+    print(json.dumps({"model_id": art.model_id, "kind": args.model, "seed": args.seed,
+                      "best_epoch": m["best_epoch"], "fit_seconds": round(m["fit_seconds"], 2),
+                      "valid": m["valid"], "test": m["test"]}))
+    return 0
+
+
 def cmd_shops(args: argparse.Namespace) -> int:
     rows = []
     for name in config.list_shops():
@@ -150,6 +174,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--export", help="only write the export files into this folder")
     p.add_argument("--format", choices=["csv", "parquet"], default="csv")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("train", help="train a neural model of the shop's customers and products")
+    p.add_argument("--shop", required=True)
+    p.add_argument("--model", choices=["gru", "lstm", "transformer"], default="transformer")
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--purchases-only", action="store_true",
+                   help="learn from purchases only (order exports without views)")
+    p.add_argument("--min-baskets", type=int, default=1,
+                   help="leave out customers with fewer purchase baskets")
+    p.add_argument("--quiet", action="store_true", help="no per-epoch progress on stderr")
+    p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("shops", help="list shops and their row counts")
     p.add_argument("--json", action="store_true")

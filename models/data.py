@@ -18,6 +18,7 @@ import numpy as np
 EVENT_TYPES = ("pad", "view", "cart", "purchase", "return")  # codes 0..4
 CONTEXT = ("hour", "weekday", "month", "device", "channel", "gap")  # per-event context columns
 GAP_BUCKETS = 12  # time since the previous event, log-spaced buckets (0 = first event)
+VISIT_GAP = 30 * 60  # seconds of inactivity that end a visit
 
 
 @dataclass
@@ -60,7 +61,7 @@ class Target:
     items bought in it."""
 
     user: int
-    cutoff: int  # seconds; the history is every event with ts < cutoff
+    cutoff: int  # seconds: the start of the basket's visit; the history is every event before it
     items: np.ndarray  # int64 item ids bought in the basket (unique)
     context: dict[str, int]  # context of the basket's first event (hour, weekday, ...)
 
@@ -78,6 +79,19 @@ class Split:
     t_test: int
 
 
+def visit_start(log: EventLog) -> np.ndarray:
+    """For every event, the time its visit began (a visit ends after 30 idle minutes).
+
+    A basket is predicted from the history before its visit: the views and carts of the same
+    visit would give the answer away (a shop recommends when the visit starts).
+    """
+    if not len(log.ts):
+        return log.ts.copy()
+    new = np.r_[True, (log.user[1:] != log.user[:-1]) | (np.diff(log.ts) > VISIT_GAP)]
+    first = np.maximum.accumulate(np.where(new, np.arange(len(log.ts)), 0))
+    return log.ts[first]
+
+
 def _basket_targets(log: EventLog, lo: int, hi: int, last: bool) -> list[Target]:
     """One target per user with a purchase in [lo, hi): their first (or last) basket there."""
     idx = np.flatnonzero((log.etype == EVENT_TYPES.index("purchase")) & (log.ts >= lo)
@@ -86,12 +100,13 @@ def _basket_targets(log: EventLog, lo: int, hi: int, last: bool) -> list[Target]
         return []
     idx = idx[np.lexsort((log.ts[idx], log.user[idx]))]
     starts = np.flatnonzero(np.r_[True, log.user[idx][1:] != log.user[idx][:-1]])
+    visits = visit_start(log)
     out = []
     for ev in np.split(idx, starts[1:]):
         baskets = log.basket[ev]
         ev = ev[baskets == (baskets.max() if last else baskets.min())]
         first = ev[np.argmin(log.ts[ev])]
-        out.append(Target(int(log.user[first]), int(log.ts[first]), np.unique(log.item[ev]),
+        out.append(Target(int(log.user[first]), int(visits[first]), np.unique(log.item[ev]),
                           {k: int(v[first]) for k, v in log.context.items()}))
     return out
 

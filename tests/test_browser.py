@@ -193,3 +193,18 @@ def test_a_page_url_opened_first_after_a_start_gets_the_app_frame(
         sidebar = page.inner_text('[data-testid="stSidebar"]')
         assert "Overview" in sidebar and "Shop" in sidebar and "app" not in sidebar.split()
         assert _exceptions(page) == []
+
+
+def test_model_page_trains_the_demo_model_with_a_progress_bar(page, server: str) -> None:
+    _open(page, f"{server}/model", "model")
+    epochs = page.get_by_label("Epochs (at most)")
+    epochs.fill("1")
+    epochs.press("Enter")
+    page.get_by_role("button", name="Start training").click()
+    bar = page.locator('[data-testid="stProgress"]').first
+    bar.wait_for(timeout=60_000)
+    page.screenshot(path=str(SHOTS / "model-training.png"), full_page=True)
+    page.get_by_text("Trained in").wait_for(timeout=600_000)
+    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)  # the loss curve
+    page.screenshot(path=str(SHOTS / "model-trained.png"), full_page=True)
+    assert _exceptions(page) == []

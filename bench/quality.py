@@ -1,0 +1,130 @@
+"""Recommendation quality: every model on the same test baskets, with training time and memory.
+
+    .venv/bin/python bench/quality.py                    # Online Retail II and the demo shop
+    .venv/bin/python bench/quality.py --shops demo --models popularity repeat transformer
+
+Online Retail II: both years imported as one shop, purchases only, customers with at least
+two baskets. Demo shop: the default generated shop (views, carts and purchases). The split is
+in time (train, then a validation basket per customer, then each customer's last basket as
+test); hyper-parameters come from the validation baskets only. Each model is fitted and
+evaluated in its own process, so "peak RSS" is that model's own high-water mark (including
+the shop's event log it reads). Writes bench/results/quality.md and quality.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import multiprocessing as mp
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+REAL = ROOT.parent / "shared" / "data" / "online_retail_ii"
+RESULTS = ROOT / "bench" / "results"
+MODELS = ("popularity", "recent_popularity", "repeat", "itemknn", "ease", "als", "gru",
+          "transformer")
+log = logging.getLogger("bench.quality")
+
+
+def _options(shop: str):
+    from core import sequences
+
+    if shop == "online_retail_ii":
+        return sequences.LogOptions(purchases_only=True, min_baskets=2)
+    return sequences.LogOptions()
+
+
+def _run_one(home: str, shop: str, model: str, seed: int, queue: mp.Queue) -> None:
+    """In a fresh process: prepare the shop's split, fit one model, evaluate it on test."""
+    os.environ["SHOPLENS_HOME"] = home
+    from core import embeddings
+    from core.store import Store
+    from models import baselines, metrics
+
+    with Store.open(shop, read_only=True) as store:
+        prep = embeddings.prepare(store, _options(shop))
+    started = time.perf_counter()
+    if model in embeddings.NEURAL:
+        with Store.open(shop) as store:
+            art = embeddings.train(store, model, seed=seed, prepared=prep)
+        fit = time.perf_counter() - started
+        test, valid = art.manifest["metrics"]["test"], art.manifest["metrics"]["valid"]
+    else:
+        params = baselines.TUNED.get(shop, {}).get(model)  # chosen on validation baskets
+        fitted = baselines.make(model, params).fit(prep.split)
+        fit = time.perf_counter() - started
+        test = metrics.evaluate(fitted, prep.split, "test")
+        valid = metrics.evaluate(fitted, prep.split, "valid")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    queue.put({"shop": shop, "model": model, "fit_seconds": fit, "peak_rss_mb": peak,
+               "valid_ndcg@10": valid["ndcg@10"], **test,
+               "users": prep.log.n_users, "items": prep.log.n_items,
+               "events": len(prep.log.user)})
+
+
+def measure(home: str, shop: str, model: str, seed: int) -> dict:
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_run_one, args=(home, shop, model, seed, queue))
+    proc.start()
+    result = queue.get()
+    proc.join()
+    return result
+
+
+def build_shops(home: str, shops: list[str]) -> None:
+    os.environ["SHOPLENS_HOME"] = home
+    from core import demo, ingest
+    from core.store import Store
+
+    if "demo" in shops:
+        demo.create_demo_shop("demo")
+    if "online_retail_ii" in shops:
+        with Store.open("online_retail_ii") as store:
+            ingest.import_paths(store, sorted(REAL.glob("*.parquet")))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--shops", nargs="+", default=["online_retail_ii", "demo"])
+    parser.add_argument("--models", nargs="+", default=list(MODELS))
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if "online_retail_ii" in args.shops and not REAL.exists():
+        log.warning("Online Retail II not found at %s: skipped", REAL)
+        args.shops.remove("online_retail_ii")
+    home = tempfile.mkdtemp(prefix="shoplens-quality-")
+    build_shops(home, args.shops)
+    rows = []
+    header = ("| shop | model | NDCG@10 | Recall@10 | HitRate@10 | MRR | NDCG@20 | Recall@20 | "
+              "coverage@10 | popularity@10 | valid NDCG@10 | fit (s) | peak RSS (MB) |")
+    lines = [header, "|---|---|" + "---:|" * 11]
+    print(header, flush=True)  # noqa: T201
+    print(lines[1], flush=True)  # noqa: T201
+    for shop in args.shops:
+        for model in args.models:
+            r = measure(home, shop, model, args.seed)
+            rows.append(r)
+            line = (f"| {shop} | {model} | {r['ndcg@10']:.4f} | {r['recall@10']:.4f} | "
+                    f"{r['hitrate@10']:.4f} | {r['mrr']:.4f} | {r['ndcg@20']:.4f} | "
+                    f"{r['recall@20']:.4f} | {r['coverage@10']:.3f} | {r['popularity@10']:.4f} | "
+                    f"{r['valid_ndcg@10']:.4f} | {r['fit_seconds']:.1f} | {r['peak_rss_mb']:.0f} |")
+            lines.append(line)
+            print(line, flush=True)  # noqa: T201
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "quality.json").write_text(json.dumps(rows, indent=1))
+    (RESULTS / "quality.md").write_text(
+        f"Generated by `.venv/bin/python bench/quality.py` on {os.cpu_count()} CPUs.\n\n"
+        + "\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

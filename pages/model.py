@@ -1,0 +1,178 @@
+"""Model: train or load the shop's neural model, watch it learn, compare it with simple rules."""
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from core import artifacts, charts, embeddings
+from core.jobs import Job
+
+ui.page_guard("pages/model.py")
+st.title("Model")
+store = ui.current_store()
+if store is None:
+    st.info("Choose or import a shop on the Data page.")
+    st.stop()
+shop = store.shop
+runner = ui.jobs()
+
+
+@st.cache_resource(show_spinner="Reading the shop's histories...", max_entries=4)
+def prepared(shop_name: str, version: int) -> embeddings.Prepared:
+    return embeddings.prepare(ui.get_store(shop_name))
+
+
+try:
+    prep = prepared(shop, ui.data_version(store))
+except ValueError as err:
+    st.warning(str(err))
+    st.stop()
+
+st.caption(embeddings.ladder(prep) + f" Validation: {len(prep.split.valid):,} baskets; "
+           f"test: each customer's last basket ({len(prep.split.test):,}).")
+
+# -- train --------------------------------------------------------------------------------
+st.subheader("Train")
+c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
+kind = c1.selectbox("Model", list(embeddings.NEURAL), format_func=embeddings.LABELS.get,
+                    key=f"model_kind_{shop}")
+epochs = c2.number_input("Epochs (at most)", 1, 100, 20, key=f"model_epochs_{shop}",
+                         help="Training stops early when validation NDCG@10 stops improving.")
+seed = c3.number_input("Seed", 0, 10_000, 0, key=f"model_seed_{shop}",
+                       help="The same seed on the same data gives the same model.")
+c4.write("")
+
+
+def train_work(job: Job, kind: str = kind, epochs: int = int(epochs), seed: int = int(seed)) -> str:
+    def progress(p: dict) -> None:
+        job.report(p["epoch"] / p["epochs"],
+                   f"Epoch {p['epoch']} of at most {p['epochs']}: loss {p['loss']:.3f}, "
+                   f"validation NDCG@10 {p['valid_ndcg10']:.3f}, about {p['eta_seconds']:.0f}s left",
+                   p)
+
+    job.report(0.0, "Preparing training examples...")
+    art = embeddings.train(ui.get_store(shop), kind, epochs, seed, prepared=prep,
+                           progress=progress, stop=job.cancelled)
+    return art.model_id if art else ""
+
+
+if c4.button("Start training", type="primary", key="model_train", use_container_width=True):
+    runner.start(f"train-{shop}", train_work)
+
+
+@st.fragment(run_every=1.0)
+def training_panel() -> None:
+    job = runner.latest(f"train-{shop}")
+    if job is None:
+        st.caption("No training started in this session of the app.")
+        return
+    snap = job.snapshot()
+    if snap["status"] == "running":
+        st.progress(snap["progress"], text=snap["message"])
+        if st.button("Cancel training", key="model_cancel"):
+            job.cancel()
+    elif snap["status"] == "done":
+        st.success(f"Trained in {snap['seconds']:.0f}s and saved as model {job.result}."
+                   if job.result else "Training stopped before the first epoch ended.")
+    elif snap["status"] == "cancelled":
+        st.warning("Training was cancelled; the best epoch so far was kept."
+                   if job.result else "Training was cancelled.")
+    else:
+        st.error(f"Training failed: {snap['error']}")
+    if snap["points"]:
+        st.plotly_chart(charts.training_curve(snap["points"]), key=f"curve_{snap['id']}")
+
+
+training_panel()
+
+# -- models --------------------------------------------------------------------------------
+st.subheader("Trained models")
+manifests = artifacts.list_models(shop)
+if not manifests:
+    st.info("No trained model yet: train one above.")
+else:
+    rows = []
+    for m in manifests:
+        test = m.get("metrics", {}).get("test", {})
+        rows.append({"model": m["model_id"], "kind": embeddings.LABELS.get(m.get("kind"), m.get("kind")),
+                     "test NDCG@10": test.get("ndcg@10"), "test Recall@10": test.get("recall@10"),
+                     "training (s)": m.get("metrics", {}).get("fit_seconds"),
+                     "state": "damaged" if "damaged" in m else (
+                         "stale: data changed" if m.get("data_fingerprint") != prep.fingerprint
+                         else "current")})
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    try:
+        _, art, problems = embeddings.load_recommender(store)
+        st.caption(f"In use: {art.model_id} (the latest intact model).")
+        for problem in problems:
+            st.warning(problem)
+    except artifacts.ArtifactError as err:
+        st.error(str(err))
+
+# -- compare -------------------------------------------------------------------------------
+st.subheader("Compare on this shop")
+st.caption("Every model ranks the whole catalog for each customer's last basket; simple rules "
+           "are fitted now on the same training data.")
+if st.button("Compare all models", key="model_compare"):
+    runner.start(f"compare-{shop}", lambda job: embeddings.compare(
+        ui.get_store(shop), prep, progress=lambda f, m: job.report(f, m)))
+
+
+@st.fragment(run_every=1.0)
+def compare_panel() -> None:
+    job = runner.latest(f"compare-{shop}")
+    if job is None:
+        return
+    snap = job.snapshot()
+    if snap["status"] == "running":
+        st.progress(snap["progress"], text=snap["message"])
+        return
+    if snap["status"] == "failed":
+        st.error(f"Comparison failed: {snap['error']}")
+        return
+    table = job.result
+    st.markdown(f"**{embeddings.verdict(table)}**")
+    st.plotly_chart(charts.model_comparison(table), key=f"cmp_{snap['id']}")
+    shown = table[["label", "kind", *embeddings.SHOWN, "fit_seconds"]]
+    st.dataframe(shown, hide_index=True, column_config={
+        c: st.column_config.NumberColumn(format="%.4f") for c in embeddings.SHOWN})
+
+
+compare_panel()
+
+# -- does order matter? ---------------------------------------------------------------------
+st.subheader("Does order matter here?")
+st.caption("The model in use scores each customer's last basket twice: from the true history, "
+           "and from the same history with its order shuffled.")
+if manifests and st.button("Check", key="model_order"):
+    def order_work(job: Job) -> dict:
+        job.report(0.1, "Scoring true and shuffled histories...")
+        rec, _, _ = embeddings.load_recommender(ui.get_store(shop))
+        return embeddings.order_matters(rec, prep)
+
+    runner.start(f"order-{shop}", order_work)
+
+
+@st.fragment(run_every=1.0)
+def order_panel() -> None:
+    job = runner.latest(f"order-{shop}")
+    if job is None:
+        return
+    snap = job.snapshot()
+    if snap["status"] == "running":
+        st.progress(snap["progress"], text=snap["message"])
+    elif snap["status"] == "failed":
+        st.error(f"Check failed: {snap['error']}")
+    else:
+        true, shuffled = job.result["true_order"], job.result["shuffled"]
+        c1, c2 = st.columns(2)
+        c1.metric("NDCG@10, true order", f"{true:.3f}")
+        c2.metric("NDCG@10, shuffled", f"{shuffled:.3f}", f"{shuffled - true:+.3f}")
+        if true > shuffled * 1.02:
+            st.info("Order matters on this shop: the model does better with the real sequence.")
+        else:
+            st.info("Order does not help here: the model does no better with the true order. "
+                    "What customers bought matters, not in which order; simpler models may do.")
+
+
+order_panel()
