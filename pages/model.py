@@ -81,6 +81,10 @@ def training_panel() -> None:
         st.error(f"Training failed: {snap['error']}")
     if snap["points"]:
         st.plotly_chart(charts.training_curve(snap["points"]), key=f"curve_{snap['id']}")
+    seen = f"model_seen_{snap['id']}"
+    if snap["status"] != "running" and not st.session_state.get(seen):
+        st.session_state[seen] = True
+        st.rerun()  # the whole page: the new model joins the list below
 
 
 training_panel()

@@ -208,6 +208,7 @@ def test_baselines_on_a_demo_shop(shoplens_home: Path) -> None:
             return rng.random((len(targets), log.n_items + 1), dtype=np.float32)
 
     random_ndcg = evaluate(Random(), data)["ndcg@10"]
+    log.info("random: ndcg@10 %.4f over %d test baskets", random_ndcg, len(data.test))
     results = {}
     for name, factory in BASELINES.items():
         started = time.perf_counter()

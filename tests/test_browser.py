@@ -197,7 +197,7 @@ def test_a_page_url_opened_first_after_a_start_gets_the_app_frame(
 
 def test_model_page_trains_the_demo_model_with_a_progress_bar(page, server: str) -> None:
     _open(page, f"{server}/model", "model")
-    epochs = page.get_by_label("Epochs (at most)")
+    epochs = page.locator('[data-testid="stNumberInput"] input').first
     epochs.fill("1")
     epochs.press("Enter")
     page.get_by_role("button", name="Start training").click()
@@ -206,5 +206,6 @@ def test_model_page_trains_the_demo_model_with_a_progress_bar(page, server: str)
     page.screenshot(path=str(SHOTS / "model-training.png"), full_page=True)
     page.get_by_text("Trained in").wait_for(timeout=600_000)
     page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)  # the loss curve
+    page.get_by_text("In use:").wait_for(timeout=60_000)  # the new model is listed and loaded
     page.screenshot(path=str(SHOTS / "model-trained.png"), full_page=True)
     assert _exceptions(page) == []
