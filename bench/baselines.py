@@ -17,7 +17,6 @@ import itertools
 import logging
 import multiprocessing as mp
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -76,20 +75,34 @@ def load_split(data: Path) -> Split:
     return result
 
 
-def _rss_mb() -> float:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+def _memory_mb(field: str) -> float:
+    """VmRSS (resident now) or VmHWM (peak resident) of this process, from /proc."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _reset_peak() -> None:
+    """Start the peak-RSS count afresh (Linux: writing 5 to clear_refs resets VmHWM)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError as err:
+        log.warning("cannot reset the peak memory count (%s); peak MB includes loading", err)
 
 
 def _run(name: str, params: dict[str, Any], data: Split, which: str) -> dict[str, float]:
-    start_rss = _rss_mb()
+    _reset_peak()
+    start_rss = _memory_mb("VmRSS")
     model = baselines.make(name, params)
     t0 = time.perf_counter()
     model.fit(data)
     t1 = time.perf_counter()
     metrics = evaluate(model, data, which)
     t2 = time.perf_counter()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _memory_mb("VmHWM")
     return {**metrics, "fit_s": t1 - t0, "eval_s": t2 - t1, "peak_mb": peak - start_rss}
 
 
