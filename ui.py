@@ -87,6 +87,17 @@ def page_guard(page: str) -> None:
         st.switch_page("app.py")
 
 
+def page_start(page: str, title: str) -> Store:
+    """The top of a page that needs a shop: frame guard, title, the chosen shop's store."""
+    page_guard(page)
+    st.title(title)
+    store = current_store()
+    if store is None:
+        st.info("Choose or import a shop on the Data page.")
+        st.stop()
+    return store
+
+
 def ensure_demo_shop() -> None:
     """Build the demo shop on the very first start, with a progress bar."""
     if config.list_shops():

@@ -7,12 +7,7 @@ import ui
 from core import artifacts, charts, embeddings
 from core.jobs import Job
 
-ui.page_guard("pages/model.py")
-st.title("Model")
-store = ui.current_store()
-if store is None:
-    st.info("Choose or import a shop on the Data page.")
-    st.stop()
+store = ui.page_start("pages/model.py", "Model")
 shop = store.shop
 runner = ui.jobs()
 

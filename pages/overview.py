@@ -8,12 +8,7 @@ import ui
 from core import charts
 from core.overview import Filters
 
-ui.page_guard("pages/overview.py")
-st.title("Overview")
-store = ui.current_store()
-if store is None:
-    st.info("Choose or import a shop on the Data page.")
-    st.stop()
+store = ui.page_start("pages/overview.py", "Overview")
 
 span = ui.data_range(store)
 if span is None:

@@ -38,6 +38,13 @@ def prep(home: Path) -> embeddings.Prepared:
         return embeddings.prepare(store)
 
 
+@pytest.fixture(scope="module")
+def trained(home: Path, prep) -> artifacts.Artifact:
+    """One small model for the tests that need a trained one (independent of test order)."""
+    with Store.open("demo") as store:
+        return embeddings.train(store, "gru", epochs=1, seed=0, prepared=prep, model_args=FAST)
+
+
 def test_train_saves_a_model_that_reloads_with_identical_scores(home: Path, prep) -> None:
     with Store.open("demo") as store:
         art = embeddings.train(store, "gru", epochs=2, seed=1, prepared=prep, model_args=FAST)
@@ -58,7 +65,7 @@ def test_same_seed_gives_the_same_metrics(home: Path, prep) -> None:
     assert ma["recall@10"] == pytest.approx(mb["recall@10"], abs=1e-6)
 
 
-def test_compare_puts_baselines_and_trained_models_in_one_table(home: Path, prep) -> None:
+def test_compare_puts_baselines_and_trained_models_in_one_table(home: Path, prep, trained) -> None:
     with Store.open("demo") as store:
         table = embeddings.compare(store, prep)
     assert {"popularity", "repeat", "itemknn", "ease", "als"} <= set(table["model"])
@@ -68,7 +75,7 @@ def test_compare_puts_baselines_and_trained_models_in_one_table(home: Path, prep
     assert "customers" in embeddings.ladder(prep)
 
 
-def test_a_model_goes_stale_when_the_data_changes(home: Path, prep) -> None:
+def test_a_model_goes_stale_when_the_data_changes(home: Path, prep, trained) -> None:
     with Store.open("demo") as store:
         key = store.scalar("SELECT customer_key FROM customers WHERE consent_profiling LIMIT 1")
         store.execute("UPDATE customers SET consent_profiling = false WHERE customer_key = ?", [key])
@@ -80,7 +87,7 @@ def test_a_model_goes_stale_when_the_data_changes(home: Path, prep) -> None:
     assert any("retrain" in p for p in problems)
 
 
-def test_order_check_returns_both_scores(home: Path, prep) -> None:
+def test_order_check_returns_both_scores(home: Path, prep, trained) -> None:
     with Store.open("demo") as store:
         rec, _, _ = embeddings.load_recommender(store)
     result = embeddings.order_matters(rec, prep)
@@ -101,7 +108,7 @@ def test_cli_train_prints_a_json_metrics_line(home: Path) -> None:
     assert line["model_id"] in {m["model_id"] for m in artifacts.list_models("demo")}
 
 
-def test_model_page_trains_with_progress_and_lists_models(home: Path) -> None:
+def test_model_page_trains_with_progress_and_lists_models(home: Path, trained) -> None:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.run()
     at.switch_page("pages/model.py").run()
