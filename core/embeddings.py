@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from core import artifacts, sequences
 from core.store import Store
@@ -192,8 +191,3 @@ def order_matters(rec: SequenceRecommender, prep: Prepared, seed: int = 0) -> di
                                 prep.split.t_valid, prep.split.t_test)
     return {"true_order": true,
             "shuffled": metrics.evaluate(rec, shuffled_split, "test")["ndcg@10"]}
-
-
-def set_threads(n: int = 2) -> None:
-    """Keep torch to the machine's cores (the app also serves pages)."""
-    torch.set_num_threads(n)
