@@ -374,14 +374,23 @@ class ALS(Baseline):
         the ALS user step, (Y^T Y + Y^T (C_u - I) Y + reg I) x_u = Y^T C_u p(u)."""
         h = sp.csr_matrix(h, dtype=np.float64)
         h.sum_duplicates()
-        y = torch.from_numpy(self.item_factors_.astype(np.float64))
+        f = self.item_factors_.shape[1]
+        rows = max(1, (1 << 24) // (f * f))  # [rows, f, f] float64 systems: <= 128 MB at once
+        out = np.zeros((h.shape[0], f))
+        for lo in range(0, h.shape[0], rows):
+            out[lo:lo + rows] = self._fold_in_rows(h[lo:lo + rows])
+        return out
+
+    def _fold_in_rows(self, h: sp.csr_matrix) -> np.ndarray:
+        y = torch.from_numpy(self.item_factors_)
+        y64 = y.double()
         f = y.shape[1]
-        a = (y.T @ y + self.reg * torch.eye(f, dtype=torch.float64)).expand(h.shape[0], f, f).clone()
-        # sum_i (c_ui - 1) y_i y_i^T for each row: rows sorted by history length and padded
-        # into groups (each group one batched matmul), so memory stays bounded.
+        a = (y64.T @ y64 + self.reg * torch.eye(f, dtype=torch.float64)).expand(h.shape[0], f, f).clone()
+        # + sum_i (c_ui - 1) y_i y_i^T per row: rows sorted by history length and padded into
+        # groups of similar length, one batched matmul each (<= 2**22 gathered factors).
         lengths = np.diff(h.indptr)
         order = np.argsort(lengths, kind="stable")
-        budget = max(1, (1 << 24) // f)  # padded (row, item) slots per group
+        budget = max(1, (1 << 22) // f)  # padded (row, item) slots per group
         lo = 0
         while lo < len(order):
             hi = lo + 1
@@ -391,18 +400,18 @@ class ALS(Baseline):
             width = int(lengths[group].max())
             if width:
                 sub = h[group]
-                pos = np.arange(sub.nnz) - np.repeat(sub.indptr[:-1], np.diff(sub.indptr))
                 row = np.repeat(np.arange(len(group)), np.diff(sub.indptr))
+                pos = np.arange(sub.nnz) - sub.indptr[:-1][row]
                 idx = np.zeros((len(group), width), np.int64)
-                weight = np.zeros((len(group), width))
+                weight = np.zeros((len(group), width), np.float32)
                 idx[row, pos], weight[row, pos] = sub.indices, self.alpha * sub.data
                 yh = y[torch.from_numpy(idx)]  # [group, width, f]
                 a[torch.from_numpy(group)] += torch.bmm(
-                    (yh * torch.from_numpy(weight)[:, :, None]).transpose(1, 2), yh)
+                    (yh * torch.from_numpy(weight)[:, :, None]).transpose(1, 2), yh).double()
             lo = hi
         pref = h.copy()
         pref.data = 1.0 + self.alpha * pref.data  # c on observed pairs, preference 1
-        b = torch.from_numpy(pref @ self.item_factors_.astype(np.float64))  # [rows, f]
+        b = torch.from_numpy(pref @ y64.numpy())  # [rows, f]
         # A is symmetric positive definite: batched Cholesky (numpy's batched solve threads
         # each small system and is many times slower).
         return torch.cholesky_solve(b[:, :, None], torch.linalg.cholesky(a))[:, :, 0].numpy()
