@@ -117,21 +117,29 @@ if st.button("Compare all models", key="model_compare"):
         ui.get_store(shop), prep, progress=lambda f, m: job.report(f, m)))
 
 
-@st.fragment(run_every=1.0)
-def compare_panel() -> None:
-    job = runner.latest(f"compare-{shop}")
+def finished(name: str, what: str) -> Job | None:
+    """The named job once it has a result; meanwhile its progress bar or its error."""
+    job = runner.latest(name)
     if job is None:
-        return
+        return None
     snap = job.snapshot()
     if snap["status"] == "running":
         st.progress(snap["progress"], text=snap["message"])
-        return
+        return None
     if snap["status"] == "failed":
-        st.error(f"Comparison failed: {snap['error']}")
+        st.error(f"{what} failed: {snap['error']}")
+        return None
+    return job
+
+
+@st.fragment(run_every=1.0)
+def compare_panel() -> None:
+    job = finished(f"compare-{shop}", "Comparison")
+    if job is None:
         return
     table = job.result
     st.markdown(f"**{embeddings.verdict(table)}**")
-    st.plotly_chart(charts.model_comparison(table), key=f"cmp_{snap['id']}")
+    st.plotly_chart(charts.model_comparison(table), key=f"cmp_{job.id}")
     shown = table[["label", "kind", *embeddings.SHOWN, "fit_seconds"]]
     st.dataframe(shown, hide_index=True, column_config={
         c: st.column_config.NumberColumn(format="%.4f") for c in embeddings.SHOWN})
@@ -154,15 +162,8 @@ if manifests and st.button("Check", key="model_order"):
 
 @st.fragment(run_every=1.0)
 def order_panel() -> None:
-    job = runner.latest(f"order-{shop}")
-    if job is None:
-        return
-    snap = job.snapshot()
-    if snap["status"] == "running":
-        st.progress(snap["progress"], text=snap["message"])
-    elif snap["status"] == "failed":
-        st.error(f"Check failed: {snap['error']}")
-    else:
+    job = finished(f"order-{shop}", "Check")
+    if job is not None:
         true, shuffled = job.result["true_order"], job.result["shuffled"]
         c1, c2 = st.columns(2)
         c1.metric("NDCG@10, true order", f"{true:.3f}")

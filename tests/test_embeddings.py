@@ -127,3 +127,21 @@ def test_model_page_trains_with_progress_and_lists_models(home: Path, trained) -
         time.sleep(0.5)
     assert job.status == "done", job.error
     assert job.points and np.isfinite(job.points[-1]["loss"])
+
+
+def test_model_page_compares_models_with_a_verdict(home: Path, trained) -> None:
+    import ui
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/model.py").run()
+    at.button(key="model_compare").click().run()
+    job = ui.jobs().latest("compare-demo")
+    deadline = time.time() + 300
+    while job.running and time.time() < deadline:
+        time.sleep(0.5)
+    assert job.status == "done", job.error
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    text = " ".join(m.value for m in at.markdown)
+    assert embeddings.verdict(job.result) in text
