@@ -14,15 +14,12 @@ rank 0 validates, writes the checkpoint and the metrics.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import ctypes
 import json
 import logging
 import math
 import os
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -36,6 +33,7 @@ from models.data import EventLog, Split, Target, split
 from models.encoders import ModelConfig, side_tensors
 from models.io import load_npz
 from models.metrics import evaluate
+from models.runtime import any_rank, mean_over_ranks, pick_device, repeatable, start_distributed, trim_heap
 from models.sasrec import SASRec
 from models.seqrec import RecurrentRec
 
@@ -102,26 +100,6 @@ def from_checkpoint(ckpt: dict) -> nn.Module:
     return model.eval()
 
 
-def _load_libc() -> ctypes.CDLL | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        return libc if hasattr(libc, "malloc_trim") else None
-    except OSError:
-        return None
-
-
-_LIBC = _load_libc()
-
-
-def trim_heap() -> None:
-    """Hand freed heap memory back to the OS: glibc keeps the fragments of the many
-    differently sized batch arrays otherwise, and peak memory triples over an epoch."""
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)
-
-
 def lr_factor(step: int, total: int, config: TrainConfig) -> float:
     """Learning-rate multiplier at ``step`` of ``total``."""
     if config.schedule == "constant":
@@ -144,60 +122,6 @@ class _Scorer:
         return predict(self.model, index, target_rows(index, targets), self.batch_size)
 
 
-@contextlib.contextmanager
-def repeatable(config: TrainConfig) -> Iterator[None]:
-    """Seeded, fixed-thread, deterministic section that restores the caller's torch state."""
-    threads, det = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
-    with torch.random.fork_rng(devices=[]):
-        try:
-            if config.threads > 0:
-                torch.set_num_threads(config.threads)
-            torch.use_deterministic_algorithms(config.deterministic, warn_only=True)
-            torch.manual_seed(config.seed)
-            yield
-        finally:
-            torch.set_num_threads(threads)
-            torch.use_deterministic_algorithms(det)
-
-
-def _device(config: TrainConfig) -> torch.device:
-    if config.device == "auto":
-        config = replace(config, device="cuda" if torch.cuda.is_available() else "cpu")
-    if config.device == "cuda":
-        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
-    return torch.device(config.device)
-
-
-def _start_distributed(device: torch.device) -> tuple[int, int, bool]:
-    """(rank, world size, whether we initialised the group) from torchrun's environment."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world <= 1:
-        return 0, 1, False
-    if not dist.is_available():
-        raise RuntimeError("WORLD_SIZE > 1 but this torch build has no torch.distributed")
-    if dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size(), False
-    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    return dist.get_rank(), dist.get_world_size(), True
-
-
-def _any_rank(flag: bool, world: int, device: torch.device) -> bool:
-    """True on every rank when ``flag`` is true on any rank."""
-    if world == 1:
-        return flag
-    t = torch.tensor([1.0 if flag else 0.0], device=device)
-    dist.all_reduce(t, op=dist.ReduceOp.MAX)
-    return bool(t.item() > 0)
-
-
-def _mean_over_ranks(value: float, world: int, device: torch.device) -> float:
-    if world == 1:
-        return value
-    t = torch.tensor([value], dtype=torch.float64, device=device)
-    dist.all_reduce(t)
-    return float(t.item()) / world
-
-
 def _optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
     decay = [p for p in model.parameters() if p.requires_grad and p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.requires_grad and p.dim() < 2]
@@ -209,8 +133,8 @@ def train_model(data: Split, model_config: ModelConfig, config: TrainConfig,
                 progress: Progress | None = None, stop: Callable[[], bool] | None = None
                 ) -> tuple[nn.Module, FitResult]:
     """Fit a model of ``model_config`` on ``data.train``; returns the best-validation model."""
-    device = _device(config)
-    rank, world, owned = _start_distributed(device)
+    device = pick_device(config)
+    rank, world, owned = start_distributed(device)
     try:
         with repeatable(config):
             return _fit(data, sized_for(data.train, model_config), config, device, rank, world,
@@ -250,7 +174,7 @@ def _fit(data: Split, mcfg: ModelConfig, config: TrainConfig, device: torch.devi
         model.train()
         total, batches = 0.0, 0
         for lo in range(0, len(perm), config.batch_size):
-            if _any_rank(bool(stop and stop()), world, device):
+            if any_rank(bool(stop and stop()), world, device):
                 result.cancelled = True
                 break
             sel = perm[lo:lo + config.batch_size]
@@ -269,7 +193,7 @@ def _fit(data: Split, mcfg: ModelConfig, config: TrainConfig, device: torch.devi
             break
         ndcg = _validate(scorer, data, rank, world, device)
         trim_heap()
-        mean_loss = _mean_over_ranks(total / max(batches, 1), world, device)
+        mean_loss = mean_over_ranks(total / max(batches, 1), world, device)
         seconds = time.perf_counter() - start
         result.epochs_run = epoch
         if ndcg > result.best_valid_ndcg10 or not data.valid:  # without validation: the last epoch
@@ -286,7 +210,7 @@ def _fit(data: Split, mcfg: ModelConfig, config: TrainConfig, device: torch.devi
                 progress(dict(row))
         if data.valid and epoch - result.best_epoch >= config.patience:
             break
-        if _any_rank(bool(config.max_seconds) and seconds >= config.max_seconds, world, device):
+        if any_rank(bool(config.max_seconds) and seconds >= config.max_seconds, world, device):
             log.info("time budget of %.0fs reached after epoch %d", config.max_seconds, epoch)
             break
     if best_state is not None:
