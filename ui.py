@@ -176,9 +176,18 @@ def delta(now: float | None, before: float | None, percent_points: bool = False)
 
 def safe_table(df: pd.DataFrame) -> pd.DataFrame:
     """Cells starting with = + - @ neutralised, for CSV downloads opened in spreadsheets."""
-    out = df.copy()
-    for col in out.columns:
-        if out[col].dtype == object or str(out[col].dtype).startswith("string"):
-            out[col] = out[col].map(
-                lambda v: "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v)
-    return out
+    from core.audience import safe_cells
+
+    return safe_cells(df)
+
+
+@st.cache_resource(show_spinner="Reading every customer's behaviour...", max_entries=4)
+def _customer_data(shop: str, version: int) -> Any:
+    from core import profiles
+
+    return profiles.load(get_store(shop))
+
+
+def customer_data(store: Store) -> Any:
+    """``core.profiles.CustomerData`` of the shop, once per data version (shared, never mutated)."""
+    return _customer_data(store.shop, data_version(store))

@@ -132,6 +132,31 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_segments(args: argparse.Namespace) -> int:
+    from core import profiles, segments
+
+    cfg = segments.SegmentConfig(parts=tuple(args.inputs), min_cluster_size=args.min_size, seed=args.seed)
+    with Store.open(args.shop, read_only=True) as store:
+        run = segments.build(store, args.model_id, cfg, progress=_progress(args.json))
+        data = profiles.load(store)
+    labels = segments.view(run, assign_outliers=args.assign_outliers)
+    profs = profiles.segment_profiles(data, run.keys, labels)
+    rows = [{"segment": k, "name": p.name, "customers": p.customers,
+             "share_customers": round(p.share_customers, 4), "share_revenue": round(p.share_revenue, 4),
+             "description": p.description} for k, p in profs.items()]
+    unassigned = int((labels == segments.UNASSIGNED).sum())
+    if args.json:
+        print(json.dumps({"model_id": run.meta.get("model_id"), "customers": int(len(labels)),
+                          "unassigned": unassigned, "segments": rows}))
+        return 0
+    print(f"{len(rows)} segments of {len(labels):,} customers (model {run.meta.get('model_id')}); "
+          f"{unassigned:,} unassigned")
+    for r in rows:
+        print(f"{r['segment']:>3}  {r['name']:<60} {r['customers']:>7,} customers  "
+              f"{r['share_customers']:>6.1%} of customers  {r['share_revenue']:>6.1%} of revenue")
+    return 0
+
+
 def cmd_shops(args: argparse.Namespace) -> int:
     rows = []
     for name in config.list_shops():
@@ -187,6 +212,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress on stderr")
     p.set_defaults(func=cmd_train)
 
+    p = sub.add_parser("segments", help="customer segments of a trained model: names, sizes, revenue")
+    p.add_argument("--shop", required=True)
+    p.add_argument("--model-id", help="a trained model (the latest when omitted)")
+    p.add_argument("--inputs", nargs="+", choices=["embedding", "rfm", "context"], default=["embedding"],
+                   help="what customers are clustered on")
+    p.add_argument("--min-size", type=int, help="smallest segment (scaled to the shop when omitted)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--assign-outliers", action="store_true", help="put every customer in a segment")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_segments)
+
     p = sub.add_parser("shops", help="list shops and their row counts")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_shops)
@@ -199,7 +235,9 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args))
-    except (ingest.IngestError, StoreError, config.ShopNameError, ValueError) as err:
+    except (ingest.IngestError, StoreError, config.ShopNameError, ValueError, RuntimeError) as err:
+        if isinstance(err, RuntimeError) and not type(err).__module__.startswith("core."):
+            raise  # not one of ours (e.g. torch): keep the traceback
         if getattr(args, "json", False):
             print(json.dumps({"error": str(err)}))
         print(f"shoplens: {err}", file=sys.stderr)

@@ -95,6 +95,25 @@ def load_recommender(store: Store, model_id: str | None = None
     return rec, art, problems
 
 
+def customer_vectors(store: Store, model_id: str | None = None
+                     ) -> tuple[np.ndarray, np.ndarray, artifacts.Artifact, list[str]]:
+    """Customer keys, their vectors (state at the end of each history), the model and any problems.
+
+    Only the customers the model may profile and can read: those in the model's event log
+    (consenting, with at least one purchase). Raises ValueError when the shop's catalog changed
+    so much that the model no longer fits it (retrain).
+    """
+    rec, art, problems = load_recommender(store, model_id)
+    options = sequences.LogOptions(**art.state.get("options", {}))
+    event_log = sequences.event_log(store, options)
+    known = list(rec.item_ids_)
+    if known and known != list(event_log.item_ids):
+        raise ValueError(f"Model {art.model_id} was trained on a different catalog than the shop has "
+                         "now: retrain it on the Model page before building segments.")
+    vectors = rec.user_vectors(event_log, np.arange(event_log.n_users))
+    return np.asarray(event_log.user_ids, dtype=object), vectors, art, problems
+
+
 def compare(store: Store, prepared: Prepared | None = None, names: tuple[str, ...] | None = None,
             progress: Callable[[float, str], None] | None = None) -> pd.DataFrame:
     """Every baseline (fitted now) and the latest model of each neural kind, on the test baskets."""
