@@ -118,14 +118,17 @@ def describe(data: CustomerData, members: pd.Index | list[str], min_buyers: int 
     top["share"] = top["buyers"] / n_grp
     top["lift"] = top["share"] / (top["all"] / n_all)
     titles = prods.drop_duplicates("product_id").set_index("product_id")[["title", "category"]]
-    top = top.join(titles).sort_values(["lift", "buyers"], ascending=False).head(10)
+    # lift alone favours products only this group buys a few of; weigh by how many here buy it
+    top["score"] = top["share"] * np.log(top["lift"].clip(lower=1e-9))
+    top = top[top["lift"] >= MIN_LIFT].join(titles).sort_values("score", ascending=False).head(10)
     rfm_groups = (grp["rfm_group"].value_counts(normalize=True) if "rfm_group" in grp
                   else pd.Series(dtype=float))
     prof = GroupProfile(len(idx), len(idx) / max(len(num), 1), revenue,
                         revenue / total_rev if total_rev > 0 else 0.0, medians, traits,
                         cat.rename_axis("category").reset_index(),
                         top.rename_axis("product_id").reset_index(), rfm_groups)
-    shop_medians = {c: float(num[c].median()) for c in ("monetary", "frequency") if c in num}
+    buyers = num[num["frequency"] > 0] if "frequency" in num else num
+    shop_medians = {c: float(buyers[c].median()) for c in ("monetary", "frequency") if c in buyers}
     prof.name = name_for(prof, shop_medians)
     prof.description = describe_in_words(prof)
     return prof

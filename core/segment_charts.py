@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.colors import qualitative
 
 from core.charts import PALETTE, _layout
 
 UNASSIGNED_COLOUR = "#C8C8C8"
-SEGMENT_COLOURS = PALETTE + ["#E9C46A", "#264653", "#F4A261", "#2A9D8F", "#E76F51", "#6D597A"]
+# distinct at a glance; D3's grey is left out, grey means "unassigned"
+SEGMENT_COLOURS = [c for c in qualitative.D3 if c != "#7F7F7F"] + list(qualitative.Dark24)
 
 
 def segment_colour(segment: int) -> str:
@@ -41,7 +43,8 @@ def segment_map(points: pd.DataFrame, colour: str = "segment", title: str = "Cus
             customdata=points[cols].to_numpy(object), hovertemplate=hover))
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, scaleanchor="x")
-    fig.update_layout(dragmode="lasso", legend=dict(itemsizing="constant", orientation="v"))
+    fig.update_layout(dragmode="lasso", legend=dict(itemsizing="constant", orientation="h", y=-0.02,
+                                                    yanchor="top", x=0, font=dict(size=12)))
     return _layout(fig, title, height=560)
 
 
@@ -90,6 +93,7 @@ def hierarchy(tree: pd.DataFrame, names: dict[int, str], leaf_ids: dict[int, int
     root = int(tree["parent"].min())
     everyone = int(tree.loc[tree["parent"] == root, "child_size"].sum())
     ids, parents, values, labels = [str(root)], [""], [everyone], ["all customers"]
+    colours = ["#F2F2F2"]
     for row in clusters.itertuples():
         node = int(row.child)
         ids.append(str(node))
@@ -98,7 +102,9 @@ def hierarchy(tree: pd.DataFrame, names: dict[int, str], leaf_ids: dict[int, int
         seg = leaf_ids.get(node)
         group = f"group of {int(row.child_size):,}"
         labels.append(names.get(seg, f"segment {seg}") if seg is not None else group)
+        colours.append(segment_colour(seg) if seg is not None else "#DADADA")
     fig = go.Figure(go.Icicle(ids=ids, parents=parents, values=values, labels=labels, branchvalues="total",
+                              marker=dict(colors=colours),
                               hovertemplate="%{label}<br>%{value:,} customers<extra></extra>",
                               tiling=dict(orientation="v")))
     return _layout(fig, "How segments split from the whole (HDBSCAN hierarchy)", height=420)

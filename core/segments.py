@@ -101,6 +101,8 @@ def default_clusterer(config: SegmentConfig, n: int) -> Clusterer:
     from core.reducers import HdbscanClusterer, default_min_cluster_size
 
     size = config.min_cluster_size or default_min_cluster_size(n)
+    if config.min_samples is None:
+        return HdbscanClusterer(min_cluster_size=size)
     return HdbscanClusterer(min_cluster_size=size, min_samples=config.min_samples)
 
 
@@ -125,19 +127,6 @@ def cluster(X: np.ndarray, config: SegmentConfig, reducer: MapReducer | None = N
     say(0.75, "Finding segments (HDBSCAN)")
     cl = (clusterer or default_clusterer(config, len(X))).fit(red.space_)
     return np.asarray(red.map_, np.float32), np.asarray(red.space_, np.float32), cl
-
-
-def nearest_segment(space: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Every outlier gets the segment whose centroid is nearest in the clustering space."""
-    out = labels.copy()
-    ids = np.unique(labels[labels != UNASSIGNED])
-    lost = labels == UNASSIGNED
-    if not len(ids) or not lost.any():
-        return out
-    centroids = np.stack([space[labels == k].mean(axis=0) for k in ids])
-    d = ((space[lost, None, :] - centroids[None, :, :]) ** 2).sum(axis=2)
-    out[lost] = ids[d.argmin(axis=1)]
-    return out
 
 
 def _condensed_tree(cl: Clusterer) -> pd.DataFrame:
@@ -258,8 +247,10 @@ def build(store: Store, model_id: str | None = None, cfg: SegmentConfig | None =
     leaves = {str(int(new)): nodes[int(old)] for old, new in set(zip(raw.tolist(), labels.tolist()))
               if old != UNASSIGNED and int(old) < len(nodes)}
     say(0.92, "Giving outliers their nearest segment")
+    from core.reducers import assign_outliers
+
     run = SegmentRun(keys, map2d, space, labels, np.asarray(cl.probabilities_, np.float32),
-                     nearest_segment(space, labels), _condensed_tree(cl))
+                     assign_outliers(cl, space, labels), _condensed_tree(cl))
     run.meta = {"model_id": art.model_id, "kind": art.manifest.get("kind"), "config": asdict(cfg),
                 "data": data, "seconds": round(time.perf_counter() - started, 2),
                 "created": time.strftime("%Y-%m-%d %H:%M:%S"), "problems": problems,

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from core import artifacts, charts, embeddings
+from core import artifacts, charts, embeddings, segments
 from core.jobs import Job
 
 store = ui.page_start("pages/model.py", "Model")
@@ -48,6 +48,10 @@ def train_work(job: Job, kind: str = kind, epochs: int = int(epochs), seed: int 
     job.report(0.0, "Preparing training examples...")
     art = embeddings.train(ui.get_store(shop), kind, epochs, seed, prepared=prep,
                            progress=progress, stop=job.cancelled)
+    if art is not None:  # precompute the default segments so the Segments page opens at once
+        cfg = segments.SegmentConfig()
+        runner.start(f"segments-{shop}-{art.model_id}-{cfg.key()}", lambda j: segments.build(
+            ui.get_store(shop), art.model_id, cfg, progress=lambda f, m: j.report(f, m)).meta["model_id"])
     return art.model_id if art else ""
 
 

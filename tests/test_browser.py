@@ -209,3 +209,38 @@ def test_model_page_trains_the_demo_model_with_a_progress_bar(page, server: str)
     page.get_by_text("In use:").wait_for(timeout=60_000)  # the new model is listed and loaded
     page.screenshot(path=str(SHOTS / "model-trained.png"), full_page=True)
     assert _exceptions(page) == []
+
+
+def test_segments_page_maps_selects_profiles_and_exports(page, server: str, tmp_path: Path) -> None:
+    # runs after the Model page test: the trained model's segments were started in the background
+    _open(page, f"{server}/segments", "segments-building")
+    page.get_by_text("Customers on the map").wait_for(timeout=600_000)
+    chart = page.locator(".js-plotly-plot").first
+    chart.wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(SHOTS / "segments.png"), full_page=True)
+    assert _exceptions(page) == []
+    # draw a box over the middle of the map (the map's drag mode is lasso; switch to box select)
+    chart.hover()
+    page.locator('.modebar-btn[data-val="select"]').first.click()
+    box = chart.locator(".nsewdrag").first.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] * 0.15, box["y"] + box["height"] * 0.15)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.85, box["y"] + box["height"] * 0.85, steps=12)
+    page.mouse.up()
+    page.get_by_text("Your selection:").wait_for(timeout=60_000)
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(SHOTS / "segments-selection.png"), full_page=True)
+    assert _exceptions(page) == []
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name="Download the selection").click()
+    path = tmp_path / "selection.csv"
+    info.value.save_as(path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("customer_key,segment,segment_name") and len(lines) > 10
+    # the segment table and a segment's profile
+    page.get_by_role("tab", name="Segments").click()
+    page.get_by_text("Open a segment").wait_for(timeout=30_000)
+    page.screenshot(path=str(SHOTS / "segments-table.png"), full_page=True)
+    assert _exceptions(page) == []

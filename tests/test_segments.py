@@ -49,12 +49,6 @@ def test_config_rejects_unknown_inputs() -> None:
     assert segments.SegmentConfig(seed=1).key() != segments.SegmentConfig().key()
 
 
-def test_outliers_join_the_nearest_segment() -> None:
-    space = np.array([[0.0], [0.1], [10.0], [10.2], [9.0], [1.0]])
-    labels = np.array([0, 0, 1, 1, UNASSIGNED, UNASSIGNED])
-    assert segments.nearest_segment(space, labels).tolist() == [0, 0, 1, 1, 1, 0]
-
-
 def test_matching_keeps_segment_numbers_across_retrains() -> None:
     keys = np.array([f"c{i}" for i in range(9)], dtype=object)
     before = np.array([0, 0, 0, 1, 1, 1, 2, 2, UNASSIGNED])
@@ -69,9 +63,9 @@ def test_matching_keeps_segment_numbers_across_retrains() -> None:
 def test_view_assigns_and_merges_without_recomputing() -> None:
     space = np.array([[0.0], [0.1], [0.2], [10.0], [10.1], [10.2], [10.3], [5.0], [4.0]])
     labels = np.array([0, 0, 0, 1, 1, 1, 1, 2, UNASSIGNED])
+    nearest = np.where(labels == UNASSIGNED, 1, labels)
     run = segments.SegmentRun(np.array([f"c{i}" for i in range(9)], dtype=object), space[:, [0, 0]],
-                              space, labels, np.ones(9), segments.nearest_segment(space, labels),
-                              pd.DataFrame())
+                              space, labels, np.ones(9), nearest, pd.DataFrame())
     assert segments.view(run).tolist() == labels.tolist()
     assert UNASSIGNED not in segments.view(run, assign_outliers=True)
     merged = segments.view(run, merge_below=2)
