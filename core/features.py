@@ -1,6 +1,7 @@
 """Per-customer behaviour from the store: when, on what, where and how much each customer shops.
 
-One row per known customer (guests are left out). Context shares are over all of a customer's
+One row per known customer who did not object to profiling (guests and objectors are left out:
+describing someone's habits is profiling). Context shares are over all of a customer's
 events (views, carts, purchases), so that browsing habits count too; money and basket figures
 are over purchases net of returns of real products (no postage or fees). Used two ways: as
 optional clustering inputs next to the learned embedding (``matrix``) and to describe segments
@@ -35,7 +36,7 @@ _EVENTS = """
 FROM events e
 JOIN customers c USING (customer_key)
 LEFT JOIN products p USING (product_id)
-WHERE e.customer_key IS NOT NULL
+WHERE e.customer_key IS NOT NULL AND c.consent_profiling
 """
 
 
