@@ -82,14 +82,11 @@ def test_a_rebuild_with_another_seed_keeps_the_segment_numbers(home: Path, run: 
 
 
 def test_cli_prints_segment_names_sizes_and_revenue(home: Path, run_python) -> None:
-    import os
-
-    env_home = os.environ["SHOPLENS_HOME"]
-    out = run_python("-c", f"import os, sys; os.environ['SHOPLENS_HOME'] = {env_home!r}; "
+    out = run_python("-c", f"import os, sys; os.environ['SHOPLENS_HOME'] = {str(home)!r}; "
                      "from core.cli import main; sys.exit(main(['segments', '--shop', 'demo', '--json']))",
                      timeout=300)
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout.strip().splitlines()[-1])
     assert len(report["segments"]) >= 6
     assert sum(s["customers"] for s in report["segments"]) + report["unassigned"] == report["customers"]
-    assert 0.5 <= sum(s["share_revenue"] for s in report["segments"]) <= 1.0 + 1e-9
+    assert 0.5 <= sum(s["share_revenue"] for s in report["segments"]) <= 1.001  # rounded to 4 places
