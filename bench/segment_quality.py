@@ -81,7 +81,7 @@ def measure(shop: str) -> tuple[dict, list[str]]:
     lines = [f"### {shop}", "",
              f"{row['customers']:,} customers, {row['segments']} segments, "
              f"{row['unassigned']:.1%} unassigned; GRU trained in {train_s:.0f} s, segments built in "
-             f"{build_s:.0f} s (including numba's first compile)."]
+             f"{build_s:.0f} s."]
     if "ari_personas" in row:
         lines.append(f"Adjusted Rand index against the planted personas: **{row['ari_personas']:.3f}**.")
     lines += [f"Agreement with reruns (adjusted Rand index): other seeds {agree['seeds']:.3f}, "

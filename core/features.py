@@ -93,7 +93,8 @@ def context_shares(store: Store, kind: str) -> pd.DataFrame:
     if kind not in CONTEXT_KINDS:
         raise ValueError(f"Unknown context {kind!r}; choose one of {', '.join(CONTEXT_KINDS)}.")
     column = {"daypart": _DAYPART_SQL, "weekday": "isodow(e.ts)", "device": "e.device",
-              "channel": "e.channel", "region": "coalesce(e.region, c.region)"}[kind]
+              "channel": "e.channel",
+              "region": "coalesce(e.region, c.region, e.country, c.country)"}[kind]
     long = store.df(f"SELECT e.customer_key, ({column})::VARCHAR AS v, count(*) AS n {_EVENTS} "
                     "AND v IS NOT NULL AND v <> '' GROUP BY ALL")
     if long.empty:

@@ -128,7 +128,8 @@ def describe(data: CustomerData, members: pd.Index | list[str], min_buyers: int 
                         cat.rename_axis("category").reset_index(),
                         top.rename_axis("product_id").reset_index(), rfm_groups)
     buyers = num[num["frequency"] > 0] if "frequency" in num else num
-    shop_medians = {c: float(buyers[c].median()) for c in ("monetary", "frequency") if c in buyers}
+    shop_medians = {c: float(buyers[c].median()) for c in ("monetary", "frequency", "recency_days")
+                    if c in buyers}
     prof.name = name_for(prof, shop_medians)
     prof.description = describe_in_words(prof)
     return prof
@@ -163,6 +164,9 @@ def name_for(p: GroupProfile, shop_medians: dict[str, float]) -> str:
         words.append(str(device["value"]).lower())
     cats = p.categories[(p.categories["lift"] >= MIN_LIFT) & (p.categories["share"] >= 0.15)].head(2)
     what = " & ".join(str(c).lower() for c in cats["category"]) if len(cats) else ""
+    if not what:  # no category stands out (or the shop has none): say where they are from
+        place = _best(p.traits, "region", 0.5)
+        what = str(place["value"]) if place is not None else ""
     words.append(f"{what} buyers" if what else "shoppers")
     name = " ".join(words)
     name = name[0].upper() + name[1:]
@@ -176,9 +180,15 @@ def name_for(p: GroupProfile, shop_medians: dict[str, float]) -> str:
             tags.append("low spend")
     if freq is not None and shop_freq and np.isfinite(freq) and freq >= 2 * shop_freq:
         tags.append("frequent")
+    recency, shop_recency = p.medians.get("recency_days"), shop_medians.get("recency_days")
+    if recency is not None and shop_recency and np.isfinite(recency):
+        if recency >= 2 * shop_recency:
+            tags.append("lapsed")
+        elif recency <= 0.5 * shop_recency:
+            tags.append("recently active")
     if p.medians.get("churn_risk", 0) >= 0.7:
         tags.append("at risk")
-    return name + (", " + ", ".join(tags) if tags else "")
+    return name + (", " + ", ".join(tags[:2]) if tags else "")
 
 
 _AT = {"night": "at night", "early morning": "in the early morning", "morning": "in the morning",
