@@ -178,12 +178,15 @@ def default_min_cluster_size(n: int) -> int:
 
 
 class HdbscanClusterer:
-    """hdbscan.HDBSCAN with shop-sized defaults. Fitted: `labels_` (-1 = noise), `probabilities_`,
-    `min_cluster_size_` and `model_` (for hdbscan.approximate_predict, condensed_tree_, ...)."""
+    """hdbscan.HDBSCAN with shop-sized defaults. ``core_dist_n_jobs`` stays 1 by default: more
+    starts joblib worker processes, and a benchmark process was seen hanging at exit waiting
+    for them; inside the dashboard's server process that risk is not worth a few seconds.
+    Fitted: `labels_` (-1 = noise), `probabilities_`, `min_cluster_size_` and `model_` (for
+    hdbscan.approximate_predict, condensed_tree_, ...)."""
 
     def __init__(self, *, min_cluster_size: int | None = None, min_samples: int = 10,
                  cluster_selection_method: str = "eom", prediction_data: bool = True,
-                 core_dist_n_jobs: int = 2) -> None:
+                 core_dist_n_jobs: int = 1) -> None:
         self.min_cluster_size = min_cluster_size
         self.min_samples = min_samples
         self.cluster_selection_method = cluster_selection_method
