@@ -54,6 +54,7 @@ def load(store: Store, with_value: bool = True) -> CustomerData:
             model = value.fit_value_model(store)
             num = num.join(value.predict_value(store, model)[["value_12m", "churn_risk"]], how="left")
             num.attrs["value_metrics"] = dict(model.metrics)
+            num.attrs["value_report"] = model.describe()
         except (ImportError, ValueError) as err:
             notes.append(f"Predicted value and churn risk unavailable: {err}")
     context = {k: features.context_shares(store, k) for k in CONTEXTS}

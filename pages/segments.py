@@ -110,6 +110,11 @@ m4.metric("Stability", f"{min(stab['seeds'], stab['subsamples']):.2f}" if stab e
                "customers. Measure it on the 'Are they different?' tab.")
 for note in [*run.meta.get("problems", []), *data.notes]:
     st.warning(note)
+if data.numeric.attrs.get("value_report"):
+    with st.expander("How good are the predicted 12-month value and churn risk?"):
+        st.write(" ".join(data.numeric.attrs["value_report"]))
+        st.caption("A gradient-boosted model learns from an earlier period and is checked on a later "
+                   "period it did not see; the figures above are that check.")
 
 points = pd.DataFrame({"x": run.map[:, 0], "y": run.map[:, 1], "segment": labels,
                        "customer_key": run.keys})
