@@ -99,3 +99,12 @@ def test_switching_shop_resets_filters_and_shows_that_shop(shop_home: Path) -> N
     assert _metric(at, "Orders") != demo_orders
     caption = " ".join(c.value for c in at.caption)
     assert "Data from 01 Jan 2025 to" in caption
+
+
+def test_segments_page_without_a_model_points_to_the_model_page(shop_home: Path) -> None:
+    at = _app()
+    at.session_state["shop"] = "small"  # imported from sample_data, never trained
+    at.switch_page("pages/segments.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "Segments"
+    assert any("Train one on the Model page first" in i.value for i in at.info)
