@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
-from core import config, embeddings, features, sequences
+from core import artifacts, config, embeddings, features, sequences
 from core.store import Store
 
 log = logging.getLogger(__name__)
@@ -226,15 +226,18 @@ def build(store: Store, model_id: str | None = None, cfg: SegmentConfig | None =
     """Segments of the shop's profiled customers from a model (the latest when None), cached."""
     cfg = cfg or SegmentConfig()
     say = progress or (lambda _f, _m: None)
-    say(0.0, "Reading customer vectors")
-    keys, vectors, art, problems = embeddings.customer_vectors(store, model_id)
     data = sequences.fingerprint(store)
-    path = _cache_path(store.shop, art.model_id, cfg, data)
-    if use_cache and reducer is None and clusterer is None and path.exists():
-        run = _load(path)
+    chosen = model_id or artifacts.latest_id(store.shop)
+    if use_cache and reducer is None and clusterer is None and chosen:
+        # before any model or vector work: a cache hit needs neither
+        hit = _cache_path(store.shop, chosen, cfg, data)
+        run = _load(hit) if hit.exists() else None
         if run is not None:
             say(1.0, "Segments loaded from cache")
             return run
+    say(0.0, "Reading customer vectors")
+    keys, vectors, art, problems = embeddings.customer_vectors(store, model_id)
+    path = _cache_path(store.shop, art.model_id, cfg, data)
     started = time.perf_counter()
     X = inputs(store, keys, vectors, cfg.parts)
     map2d, space, cl = cluster(X, cfg, reducer, clusterer, lambda f, m: say(0.05 + 0.85 * f, m))
