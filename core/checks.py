@@ -17,7 +17,7 @@ from dataclasses import dataclass
 FIELD_TYPES = {
     "ts": "timestamp", "first_seen": "timestamp", "quantity": "integer", "rating": "integer",
     "unit_price": "number", "price": "number", "lat": "number", "lon": "number",
-    "active": "bool", "consent_profiling": "bool",
+    "active": "bool", "consent_profiling": "bool", "stock": "integer",
 }
 EVENT_TYPES = {
     "view": "view", "pageview": "view", "page_view": "view", "detail": "view", "click": "view",
@@ -174,6 +174,11 @@ RULES: dict[str, Rule] = {
     "bad_price": Rule("price", "not a number", "write the price as a number such as 4.95"),
     "negative_price": Rule("price", "negative price", "correct the price"),
     "bad_active": Rule("active", "not yes/no or true/false", "write true or false"),
+    # Negative stock (oversold) is not rejected: it is read as 0, sold out (fix
+    # ``negative_stock_set_to_0``).
+    "bad_stock": Rule("stock", "not a whole number of units in stock",
+                      "write the stock as a whole number such as 12, or leave it blank "
+                      "when it is not tracked"),
     "missing_rating": Rule("rating", "no rating", "fill in 1 to 5 stars, or remove the row"),
     "bad_rating": Rule("rating", "rating is not a whole number from 1 to 5",
                        "write the rating as 1, 2, 3, 4 or 5"),

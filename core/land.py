@@ -22,7 +22,8 @@ _NEW = "FROM fin f ANTI JOIN dup d ON f.src_row = d.src_row"
 _UPDATABLE = {
     "customers": ("country", "region", "city", "lat", "lon", "consent_profiling", "age_band",
                   "gender"),
-    "products": ("title", "category", "brand", "price", "description", "image_path", "active"),
+    "products": ("title", "category", "brand", "price", "description", "image_path", "active",
+                 "stock"),
 }
 
 
@@ -131,7 +132,7 @@ def _customers(tx: Transaction, plan: TablePlan, report: TableReport, import_id:
 def _products(tx: Transaction, plan: TablePlan, report: TableReport, import_id: int) -> None:
     _upsert(tx, plan, report, import_id, "products", "product_id",
             ["product_id", "title", "category", "brand", "price", "description", "image_path",
-             "active"])
+             "active", "stock"])
 
 
 def _reviews(tx: Transaction, plan: TablePlan, report: TableReport, import_id: int) -> None:

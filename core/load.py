@@ -66,7 +66,8 @@ def _conditions(kind: str, mapped: set[str]) -> list[tuple[str, str]]:
     elif kind == "customers":
         conds += [("abs(v_lat) > 90", "bad_lat"), ("abs(v_lon) > 180", "bad_lon")]
     elif kind == "products":
-        conds += [("v_price < 0", "negative_price")]
+        conds += [("v_price < 0", "negative_price"),
+                  ("v_stock <> round(v_stock) OR v_stock > 2147483647", "bad_stock")]
     elif kind == "reviews":
         conds += [("v_rating NOT BETWEEN 1 AND 5 OR v_rating <> round(v_rating)", "bad_rating")]
     return conds
@@ -78,6 +79,8 @@ def _fixes(kind: str, mapped: set[str]) -> dict[str, str]:
         if f in mapped:
             out[f"{f}_cleaned"] = (f"f_{f} IS NOT NULL AND try_cast(f_{f} AS DOUBLE) IS NULL "
                                    f"AND v_{f} IS NOT NULL")
+    if kind == "products" and "stock" in mapped:
+        out["negative_stock_set_to_0"] = "v_stock < 0"
     if kind == "events" and "quantity" in mapped:
         out["quantity_defaulted_to_1"] = "f_quantity IS NULL"
     if "event_type" in mapped:
@@ -153,7 +156,8 @@ _FIN = {
     "products": (
         "c.v_product_id AS product_id, c.v_title AS title, c.v_category AS category, "
         "c.v_brand AS brand, c.v_price AS price, c.v_description AS description, "
-        "c.v_image_path AS image_path, coalesce(c.v_active, true) AS active",
+        "c.v_image_path AS image_path, coalesce(c.v_active, true) AS active, "
+        "CAST(CASE WHEN c.v_stock < 0 THEN 0 ELSE c.v_stock END AS INTEGER) AS stock",
         ("product_id",),
     ),
     "reviews": (

@@ -25,7 +25,7 @@ FIELDS: dict[str, dict[str, bool]] = {
     },
     "products": {
         "product_id": True, "title": False, "category": False, "brand": False, "price": False,
-        "description": False, "image_path": False, "active": False,
+        "description": False, "image_path": False, "active": False, "stock": False,
     },
     "customers": {
         "customer_id": True, "country": False, "region": False, "city": False, "lat": False,
@@ -49,7 +49,9 @@ FIELD_HELP = {
     "device": "mobile / desktop / tablet", "channel": "marketing channel or source",
     "region": "state / region", "country": "country", "city": "city", "price": "list price",
     "description": "product description", "image_path": "image file or URL",
-    "active": "still sold? (true/false)", "lat": "latitude", "lon": "longitude",
+    "active": "still sold? (true/false)",
+    "stock": "units in stock (0 = sold out; no column or blank = not tracked)",
+    "lat": "latitude", "lon": "longitude",
     "first_seen": "sign-up / first order date", "consent_profiling": "agrees to profiling",
     "age_band": "age group", "gender": "gender", "rating": "stars 1-5", "text": "review text",
 }
@@ -80,6 +82,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "description": ("description", "productdescription", "details", "body"),
     "image_path": ("image", "imagepath", "imageurl", "imagesrc", "picture"),
     "active": ("active", "isactive", "published", "enabled", "status"),
+    "stock": ("stock", "inventory", "inventoryquantity", "variantinventoryqty", "qtyavailable",
+              "quantityavailable", "stocklevel", "onhand", "stockquantity", "inventoryqty"),
     "lat": ("lat", "latitude"),
     "lon": ("lon", "lng", "long", "longitude"),
     "first_seen": ("firstseen", "signupdate", "createdat", "registered", "since", "joined"),
@@ -194,7 +198,7 @@ PRESETS: tuple[Preset, ...] = (
                 country=("country",))),
     Preset("shoplens_products", "shoplens products", "products",
            (("product_id",), ("title",), ("category",), ("brand",), ("price",)),
-           {f: (f,) for f in FIELDS["products"]}),
+           {**{f: (f,) for f in FIELDS["products"]}, "stock": SYNONYMS["stock"]}),
     Preset("shoplens_customers", "shoplens customers", "customers",
            (("customer_id",), ("signup_date",), ("consent_profiling",)),
            {**{f: (f,) for f in FIELDS["customers"]}, "first_seen": ("signup_date",)}),

@@ -109,6 +109,11 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        2,
+        "products: optional stock level (NULL = not tracked)",
+        ["ALTER TABLE products ADD COLUMN stock INTEGER"],
+    ),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 DATA_TABLES = ("customers", "products", "events", "reviews")

@@ -75,7 +75,8 @@ __all__ = [
 
 CUSTOMER_COLUMNS = ("customer_id", "signup_date", "country", "region", "city", "lat", "lon",
                     "age_band", "gender", "consent_profiling")
-PRODUCT_COLUMNS = ("product_id", "title", "category", "brand", "price", "description", "image_path", "active")
+PRODUCT_COLUMNS = ("product_id", "title", "category", "brand", "price", "description", "image_path", "active",
+                   "stock")
 EVENT_COLUMNS = ("event_time", "customer_id", "session_id", "event_type", "product_id", "quantity",
                  "unit_price", "order_id", "device", "channel", "region")
 REVIEW_COLUMNS = ("review_time", "customer_id", "product_id", "rating", "text")

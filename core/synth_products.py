@@ -18,13 +18,22 @@ import pyarrow as pa
 from core.synth_catalog import BRAND_TIERS, CATEGORIES, GENERIC_REVIEW_LINES
 from core.synth_io import _fmt_ids
 from core.synth_personas import PERSONAS
-from core.synth_random import _STREAM_CATALOG, _STREAM_LATENT, _norm, _rng, _RowSampler
+from core.synth_random import (
+    _STREAM_CATALOG,
+    _STREAM_LATENT,
+    _STREAM_STOCK,
+    _norm,
+    _rng,
+    _RowSampler,
+)
 
 if TYPE_CHECKING:
     from core.synth import SynthConfig
 
 _TYPE_DAYS = {t: d for c in CATEGORIES for t, _, d in c.types}
 _CAT_SPECS = {c.name: c for c in CATEGORIES}
+OUT_OF_STOCK_SHARE = 0.04  # products with stock 0; the others hold a positive count
+_MEAN_STOCK = 40.0
 
 
 def _noun(product_type: str) -> str:
@@ -68,6 +77,7 @@ def _catalog_table(cfg: SynthConfig) -> pa.Table:
             descs.append(desc)
     perm = rng.permutation(cfg.n_products)
     width = max(4, len(str(cfg.n_products)))
+    active = rng.random(cfg.n_products) >= 0.03
     return pa.table({
         "product_id": _fmt_ids("P", np.arange(1, cfg.n_products + 1), width),
         "title": pa.array(titles).take(perm),
@@ -76,8 +86,24 @@ def _catalog_table(cfg: SynthConfig) -> pa.Table:
         "price": pa.array(prices, pa.float64()).take(perm),
         "description": pa.array(descs).take(perm),
         "image_path": pa.array([""] * cfg.n_products, pa.string()),
-        "active": pa.array(rng.random(cfg.n_products) >= 0.03),
+        "active": pa.array(active),
+        "stock": _stock(cfg, active),
     })
+
+
+def _stock(cfg: SynthConfig, active: np.ndarray) -> pa.Array:
+    """Units in stock: 0 for ``OUT_OF_STOCK_SHARE`` of the active products (at least one when
+    there are two or more), 1 or more for every other product.
+
+    Drawn from its own stream: the catalogue, customers and events stay exactly what they were
+    before stock existed, and nothing else depends on it.
+    """
+    rng = _rng(cfg.seed, _STREAM_STOCK)
+    units = rng.geometric(1.0 / _MEAN_STOCK, cfg.n_products)
+    on_sale = np.flatnonzero(active)
+    n_out = max(1, round(OUT_OF_STOCK_SHARE * len(on_sale))) if len(on_sale) > 1 else 0
+    units[rng.choice(on_sale, size=n_out, replace=False)] = 0
+    return pa.array(units, pa.int64())
 
 
 @dataclass(frozen=True)

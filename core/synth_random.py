@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 _STREAM_CATALOG, _STREAM_LATENT, _STREAM_CUSTOMERS, _STREAM_EVENTS = 1, 2, 3, 4
+_STREAM_STOCK = 5  # added later: its own stream, so every other table stays byte-identical
 
 
 def _rng(seed: int, stream: int, index: int = 0) -> np.random.Generator:

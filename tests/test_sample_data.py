@@ -32,11 +32,16 @@ def test_demo_small_imports_as_one_shop(home: Path) -> None:
     with Store.open("sample") as store:
         report = ingest.import_paths(store, [SAMPLE / "demo_small"])
         counts = store.table_counts()
+        store_rows = store.rows("SELECT count(*), count(*) FILTER (WHERE stock = 0 AND active), "
+                                "count(stock) FROM products")
     kinds = {t.kind: t for t in report.tables}
     assert set(kinds) == {"customers", "products", "events", "reviews"}
     assert all(t.rejected == 0 and t.reconciles() for t in report.tables)
     assert counts["customers"] == 300 and counts["products"] == 120
     assert counts["events"] == kinds["events"].lines_read == 11_643
+    assert kinds["products"].fixes == {}
+    n_products, sold_out, tracked = store_rows[0]
+    assert (n_products, sold_out, tracked) == (120, 5, 120)  # stock known for every product
 
 
 def test_messy_sample_reports_every_problem(home: Path) -> None:
@@ -48,3 +53,13 @@ def test_messy_sample_reports_every_problem(home: Path) -> None:
                                            "duplicate_row", "malformed_line", "missing_product_id"}
     assert table.returns == 1 and table.fixes["unit_price_cleaned"] >= 4
     assert table.date_format == "DD/MM/YYYY hh:mm"
+
+
+def test_demo_shop_has_some_sold_out_products(home: Path) -> None:
+    demo.create_demo_shop("demo", synth.SynthConfig(n_customers=200, n_products=300, days=60))
+    with Store.open("demo", read_only=True) as store:
+        n, tracked, active, sold_out, lowest = store.rows(
+            "SELECT count(*), count(stock), count(*) FILTER (WHERE active), "
+            "count(*) FILTER (WHERE active AND stock = 0), min(stock) FROM products")[0]
+    assert n == tracked == 300 and lowest == 0
+    assert sold_out == round(0.04 * active) > 0  # about 4 % of the products on sale

@@ -62,6 +62,33 @@ def test_a_new_migration_is_applied_on_the_next_read_write_open(
         assert st.schema_version() == SCHEMA_VERSION + 1
 
 
+def test_a_version_1_shop_gets_the_stock_column(
+        shoplens_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with monkeypatch.context() as m:  # a shop file written before migration 2 existed
+        m.setattr(store_mod, "MIGRATIONS", MIGRATIONS[:1])
+        m.setattr(store_mod, "SCHEMA_VERSION", 1)
+        with Store.open("old") as st:
+            st.execute("INSERT INTO products (product_id, title, price) VALUES (?, ?, ?)",
+                       ["p1", "Mug", 4.5])
+            cols = {c for (c,) in st.rows("SELECT column_name FROM (DESCRIBE products)")}
+            assert st.schema_version() == 1 and "stock" not in cols
+    with pytest.raises(StoreError, match="schema version 1"):
+        Store.open("old", read_only=True)
+    with Store.open("old") as st:
+        assert st.schema_version() == SCHEMA_VERSION >= 2
+        types = dict(st.rows("SELECT column_name, column_type FROM (DESCRIBE products)"))
+        assert types["stock"] == "INTEGER"
+        assert st.rows("SELECT product_id, title, price, stock FROM products") == [
+            ("p1", "Mug", 4.5, None)]  # unknown until a file says otherwise
+        # The primary key still works for the importer's upserts after the change.
+        st.execute("INSERT INTO products (product_id, stock) VALUES ('p1', 3), ('p2', 0) "
+                   "ON CONFLICT (product_id) DO UPDATE SET stock = excluded.stock")
+        assert st.rows("SELECT product_id, title, stock FROM products ORDER BY 1") == [
+            ("p1", "Mug", 3), ("p2", None, 0)]
+    with Store.open("old", read_only=True) as st:
+        assert st.schema_version() == SCHEMA_VERSION
+
+
 _OPEN_IN_CHILD = """
 import sys
 from core.store import Store, ShopLockedError

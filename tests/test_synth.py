@@ -25,7 +25,8 @@ YEAR = SynthConfig(n_customers=300, n_products=150, days=365)
 COLUMNS = {
     "customers": ["customer_id", "signup_date", "country", "region", "city", "lat", "lon",
                   "age_band", "gender", "consent_profiling"],
-    "products": ["product_id", "title", "category", "brand", "price", "description", "image_path", "active"],
+    "products": ["product_id", "title", "category", "brand", "price", "description", "image_path", "active",
+                 "stock"],
     "events": list(EVENT_COLUMNS),
     "reviews": ["review_time", "customer_id", "product_id", "rating", "text"],
     "personas": ["customer_id", "persona"],
@@ -90,6 +91,11 @@ def test_customer_and_product_values(small) -> None:
     assert (prod["price"].astype(float) > 0).all()
     assert (prod["image_path"] == "").all()
     assert set(prod["active"]) <= {"true", "false"}
+    stock = prod["stock"].astype(int)
+    assert prod["stock"].str.fullmatch(r"\d+").all() and stock.median() > 5
+    active = prod["active"] == "true"
+    assert (stock[~active] > 0).all()
+    assert (stock[active] == 0).sum() == round(0.04 * active.sum())  # ~4 % sold out
     assert prod["category"].nunique() >= 10
     assert (prod["description"].str.len() > 20).all()
 
