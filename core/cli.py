@@ -9,7 +9,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from core import config, ingest, presets
+from core import cli_recommend, config, ingest, presets
 from core.store import Store, StoreError
 
 log = logging.getLogger("shoplens")
@@ -222,6 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--assign-outliers", action="store_true", help="put every customer in a segment")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_segments)
+
+    cli_recommend.add_parser(sub)
 
     p = sub.add_parser("shops", help="list shops and their row counts")
     p.add_argument("--json", action="store_true")

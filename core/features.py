@@ -29,7 +29,7 @@ CONTEXT_KINDS = ("daypart", "weekday", "device", "channel", "region")
 NUMERIC = ("recency_days", "frequency", "monetary", "basket_items", "basket_value", "tenure_days",
            "weekend_share", "views_per_purchase")
 
-_DAYPART_SQL = "CASE " + " ".join(
+DAYPART_SQL = "CASE " + " ".join(
     f"WHEN hour(e.ts) BETWEEN {a} AND {b} THEN '{name}'" for name, a, b in DAYPARTS) + " END"
 
 _EVENTS = """
@@ -92,7 +92,7 @@ def context_shares(store: Store, kind: str) -> pd.DataFrame:
     region): rows customers, columns the values, rows sum to 1 (customers with no value left out)."""
     if kind not in CONTEXT_KINDS:
         raise ValueError(f"Unknown context {kind!r}; choose one of {', '.join(CONTEXT_KINDS)}.")
-    column = {"daypart": _DAYPART_SQL, "weekday": "isodow(e.ts)", "device": "e.device",
+    column = {"daypart": DAYPART_SQL, "weekday": "isodow(e.ts)", "device": "e.device",
               "channel": "e.channel",
               "region": "coalesce(e.region, c.region, e.country, c.country)"}[kind]
     long = store.df(f"SELECT e.customer_key, ({column})::VARCHAR AS v, count(*) AS n {_EVENTS} "

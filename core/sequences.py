@@ -44,10 +44,16 @@ WHERE c.consent_profiling AND p.is_product AND e.event_type IN ({types})
 
 def _codes(values: pd.Series) -> tuple[np.ndarray, int]:
     """Text -> 1..n codes by frequency, '' or NULL -> 0."""
+    codes, vocab = _coded(values)
+    return codes, len(vocab) + 1
+
+
+def _coded(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Text -> 1..n codes by frequency ('' or NULL -> 0) and the labels of codes 1..n."""
     clean = values.fillna("").astype(str)
     vocab = [v for v in clean.value_counts().index if v != ""]
     mapping = {v: i + 1 for i, v in enumerate(vocab)}
-    return clean.map(mapping).fillna(0).to_numpy(np.int64), len(vocab) + 1
+    return clean.map(mapping).fillna(0).to_numpy(np.int64), vocab
 
 
 def _gap_bucket(ts: np.ndarray, user: np.ndarray) -> np.ndarray:
@@ -81,8 +87,9 @@ def event_log(store: Store, options: LogOptions = LogOptions()) -> EventLog:
     df = df.sort_values(["uid", "ts", "basket"], kind="stable").reset_index(drop=True)
     user = df["uid"].to_numpy(np.int64)
     ts = df["ts"].to_numpy(np.int64)
-    device, n_device = _codes(df["device"])
-    channel, n_channel = _codes(df["channel"])
+    device, devices = _coded(df["device"])
+    channel, channels = _coded(df["channel"])
+    n_device, n_channel = len(devices) + 1, len(channels) + 1
     context = {"hour": df["hour"].to_numpy(np.int64) + 1, "weekday": df["weekday"].to_numpy(np.int64),
                "month": df["month"].to_numpy(np.int64), "device": device, "channel": channel,
                "gap": _gap_bucket(ts, user)}
@@ -92,7 +99,8 @@ def event_log(store: Store, options: LogOptions = LogOptions()) -> EventLog:
     side, side_sizes = item_side_features(store, items)
     etype = df["t"].map({t: EVENT_TYPES.index(t) for t in EVENT_TYPES[1:]}).to_numpy(np.int64)
     return EventLog(user, df["iid"].to_numpy(np.int64), etype, ts, df["basket"].to_numpy(np.int64),
-                    context, len(users), len(items), sizes, side, side_sizes, [""] + items, users)
+                    context, len(users), len(items), sizes, side, side_sizes, [""] + items, users,
+                    {"device": devices, "channel": channels})
 
 
 def item_side_features(store: Store, items: list[str]) -> tuple[dict[str, np.ndarray], dict[str, int]]:

@@ -324,7 +324,8 @@ def ease_weights(x: sp.spmatrix, l2: float) -> np.ndarray:
     del gram
     p /= -np.diag(p).copy()[None, :]  # B_ij = -P_ij / P_jj off the diagonal
     p[np.diag_indices_from(p)] = 0.0
-    return p.astype(np.float32)
+    # C order: a Fortran-ordered result made every ``h @ B`` copy the whole n x n matrix
+    return np.ascontiguousarray(p, dtype=np.float32)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ class EventLog:
     side_sizes: dict[str, int] = field(default_factory=dict)
     item_ids: list[str] = field(default_factory=list)  # index i -> shop product id (i >= 1)
     user_ids: list[str] = field(default_factory=list)  # index u -> customer key
+    context_values: dict[str, list[str]] = field(default_factory=dict)  # name -> labels of codes 1..
 
     @property
     def offsets(self) -> np.ndarray:
@@ -52,7 +53,8 @@ class EventLog:
         return EventLog(
             self.user[mask], self.item[mask], self.etype[mask], self.ts[mask], self.basket[mask],
             {k: v[mask] for k, v in self.context.items()}, self.n_users, self.n_items,
-            self.context_sizes, self.item_side, self.side_sizes, self.item_ids, self.user_ids)
+            self.context_sizes, self.item_side, self.side_sizes, self.item_ids, self.user_ids,
+            self.context_values)
 
 
 @dataclass

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,39 @@ if str(ROOT) not in sys.path:  # `pytest` as well as `python -m pytest` finds th
     sys.path.insert(0, str(ROOT))
 
 from core.store import Store  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def trained_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder with the default demo shop (as `make run` builds it) and a GRU trained on
+    it for 6 epochs (about a minute on 2 cores), shared by the modules that need a model.
+    Modules point ``SHOPLENS_HOME`` at it with ``use_home``."""
+    from core import demo, embeddings
+
+    path = tmp_path_factory.mktemp("demo_trained")
+    with use_home(path):
+        demo.create_demo_shop("demo")
+        with Store.open("demo") as store:
+            embeddings.train(store, "gru", epochs=6, seed=0)
+    return path
+
+
+@pytest.fixture(scope="module")
+def demo_home(trained_demo: Path) -> Iterator[Path]:
+    """``trained_demo`` as the data folder for a whole test module."""
+    with use_home(trained_demo):
+        yield trained_demo
+
+
+@contextmanager
+def use_home(path: Path) -> Iterator[Path]:
+    """``SHOPLENS_HOME`` set to ``path`` for a block (a module fixture's lifetime)."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SHOPLENS_HOME", str(path))
+    try:
+        yield path
+    finally:
+        mp.undo()
 
 
 @pytest.fixture

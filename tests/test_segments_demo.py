@@ -1,6 +1,6 @@
 """Segments on the demo shop: the planted personas come back, the cache, the CLI and stable numbers.
 
-One module fixture trains the default demo shop's GRU once (about a minute on 2 cores); UMAP's
+The session fixture ``trained_demo`` (conftest) trains the default demo shop's GRU once; UMAP's
 numba compile is paid once per test process.
 """
 
@@ -14,20 +14,13 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from core import demo, embeddings, privacy, profiles, segments
+from core import demo, privacy, profiles, segments
 from core.store import Store
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory):
-    path = tmp_path_factory.mktemp("seghome")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("SHOPLENS_HOME", str(path))
-    demo.create_demo_shop("demo")  # the default demo shop, as `make run` builds it
-    with Store.open("demo") as store:
-        embeddings.train(store, "gru", epochs=6, seed=0)
-    yield path
-    mp.undo()
+def home(demo_home: Path) -> Path:
+    return demo_home
 
 
 @pytest.fixture(scope="module")
