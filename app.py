@@ -14,6 +14,7 @@ page = st.navigation([
     st.Page("pages/overview.py", title="Overview", icon=":material/insights:", default=True),
     st.Page("pages/model.py", title="Model", icon=":material/model_training:"),
     st.Page("pages/segments.py", title="Segments", icon=":material/bubble_chart:"),
+    st.Page("pages/customer.py", title="Customer", icon=":material/person_search:"),
     st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
 ])
 st.session_state[ui.FRAMED] = True

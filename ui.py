@@ -191,3 +191,33 @@ def _customer_data(shop: str, version: int) -> Any:
 def customer_data(store: Store) -> Any:
     """``core.profiles.CustomerData`` of the shop, once per data version (shared, never mutated)."""
     return _customer_data(store.shop, data_version(store))
+
+
+def _segments_stamp(shop: str) -> float:
+    from core import segments
+
+    latest = segments.cache_dir(shop) / "LATEST"
+    return latest.stat().st_mtime if latest.exists() else 0.0
+
+
+@st.cache_resource(show_spinner="Loading the model and the catalog...", max_entries=6)
+def _engine(shop: str, version: int, model: str, segments_stamp: float) -> Any:
+    from core import recommend
+
+    store = get_store(shop)
+    names = recommend.segment_names(store, customer_data(store)) if segments_stamp else {}
+    return recommend.load(store, model, names)
+
+
+def engine(store: Store, model: str) -> Any:
+    """A ``core.recommend.Engine`` for a model (shared, never mutated): reloaded when the data
+    changes or new segments are built."""
+    return _engine(store.shop, data_version(store), model, _segments_stamp(store.shop))
+
+
+def md_escape(text: str) -> str:
+    """Text shown inside ``st.markdown`` exactly as written (no markdown, no HTML)."""
+    out = str(text).replace("\\", "\\\\")
+    for ch in "`*_{}[]()#+-.!|<>~$:":
+        out = out.replace(ch, "\\" + ch)
+    return out

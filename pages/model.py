@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from core import artifacts, charts, embeddings, segments
+from core import artifacts, beyond, charts, embeddings, lists_report, segments
 from core.jobs import Job
 
 store = ui.page_start("pages/model.py", "Model")
@@ -180,3 +180,37 @@ def order_panel() -> None:
 
 
 order_panel()
+
+# -- beyond accuracy ------------------------------------------------------------------------
+st.subheader("Beyond accuracy")
+st.caption("The top-10 lists a sample of 1,000 customers would see (bought products left out "
+           "unless due again, only in-stock products): how much of the catalog they use, how "
+           "varied and personal they are, and how much they lean on best-sellers.")
+if st.button("Measure", key="model_beyond"):
+    runner.start(f"beyond-{shop}", lambda job: lists_report.report(
+        ui.get_store(shop), sample=1000, progress=lambda f, m: job.report(f, m)))
+
+
+@st.fragment(run_every=1.0)
+def beyond_panel() -> None:
+    job = finished(f"beyond-{shop}", "Measuring")
+    if job is None:
+        return
+    table = job.result
+    shown = table.drop(columns=["model_key"]).rename(columns={
+        "coverage": "catalog coverage", "diversity": "intra-list diversity", "novelty": "novelty (bits)",
+        "popularity_lift": "popularity vs purchases", "gini": "exposure Gini",
+        "long_tail": "long-tail share"})
+    st.dataframe(shown, hide_index=True, column_config={
+        "catalog coverage": st.column_config.NumberColumn(format="percent"),
+        "long-tail share": st.column_config.NumberColumn(format="percent"),
+        **{c: st.column_config.NumberColumn(format="%.2f") for c in (
+            "intra-list diversity", "novelty (bits)", "personalization", "popularity vs purchases",
+            "exposure Gini")}})
+    first = table.iloc[0]
+    st.markdown(f"**{first['model']}**")
+    for sentence in beyond.explain_summary(first.to_dict()):
+        st.markdown(f"- {sentence}")
+
+
+beyond_panel()

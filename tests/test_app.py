@@ -108,3 +108,30 @@ def test_segments_page_without_a_model_points_to_the_model_page(shop_home: Path)
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "Segments"
     assert any("Train one on the Model page first" in i.value for i in at.info)
+
+
+def test_customer_page_without_a_model_recommends_with_item_knn(shop_home: Path) -> None:
+    at = _app()
+    at.switch_page("pages/customer.py").run(timeout=120)
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "Customer"
+    text = " ".join(m.value for m in at.markdown).replace("\\", "")  # markdown escapes
+    assert "Item-kNN" in text and "Personalised by the model" in text
+    assert sum("strength" in c.value for c in at.caption) >= 10  # every pick has its reasons
+    at.selectbox(key="cust_daypart").set_value("evening").run(timeout=120)
+    assert not at.exception, [e.value for e in at.exception]
+    assert "evening" in " ".join(m.value for m in at.markdown)
+
+
+def test_customer_page_gives_an_objector_only_best_sellers(shop_home: Path) -> None:
+    at = _app()
+    import ui  # the app's own connection: this process already holds the shop read-write
+
+    key = ui.get_store("demo").scalar(
+        "SELECT customer_key FROM customers WHERE NOT consent_profiling LIMIT 1")
+    at.switch_page("pages/customer.py").run(timeout=120)
+    at.text_input(key="cust_typed_demo").set_value(key).run(timeout=120)
+    assert not at.exception, [e.value for e in at.exception]
+    text = " ".join(m.value for m in at.markdown).replace("\\", "")
+    assert "Not personalised: this customer objected to profiling" in text
+    assert any("objected to profiling" in w.value for w in at.warning)

@@ -26,7 +26,7 @@ SHOTS = ROOT / "tests" / "screenshots"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run"]
-PAGES = {"overview": "", "data": "data"}
+PAGES = {"overview": "", "data": "data", "customer": "customer"}
 MAIN_H1 = "[data-testid=\"stMain\"] h1"
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ def test_every_page_renders_without_exception(page, server: str, name: str) -> N
     print(f"{name}: rendered in {seconds:.1f}s")  # noqa: T201 - shown with pytest -s
     assert _exceptions(page) == []
     heading = page.inner_text(MAIN_H1)
-    assert heading == {"overview": "Overview", "data": "Data"}[name]
+    assert heading == {"overview": "Overview", "data": "Data", "customer": "Customer"}[name]
 
 
 def test_overview_has_kpis_and_charts(page, server: str) -> None:
@@ -243,4 +243,54 @@ def test_segments_page_maps_selects_profiles_and_exports(page, server: str, tmp_
     page.get_by_role("tab", name="Segments").click()
     page.get_by_text("Open a segment").wait_for(timeout=30_000)
     page.screenshot(path=str(SHOTS / "segments-table.png"), full_page=True)
+    assert _exceptions(page) == []
+
+
+def _settle(page) -> None:
+    page.wait_for_timeout(500)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
+    page.wait_for_timeout(800)
+
+
+def _the_list(page) -> tuple[list[str], list[str]]:
+    """The first list's product lines and its reasons, as shown."""
+    titles = [t for t in page.locator('[data-testid="stMain"] strong').all_inner_texts()
+              if t[:1].isdigit() and ". " in t]
+    reasons = page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').all_inner_texts()
+    return titles, [r for r in reasons if "strength" in r]
+
+
+def _choose(page, label: str, option: str) -> None:
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
+    box.click()
+    page.get_by_role("option", name=option, exact=True).first.click()
+    _settle(page)
+
+
+def test_customer_page_context_and_diversity_change_the_list(page, server: str) -> None:
+    # runs after the Model page test: the trained model is the one in use
+    _open(page, f"{server}/customer", "customer")
+    page.get_by_text("Personalised by the model").first.wait_for(timeout=120_000)
+    before, reasons_before = _the_list(page)
+    assert len(before) == 10 and reasons_before
+    _choose(page, "Time of day", "early morning")
+    _choose(page, "Weekday", "Tuesday")
+    _choose(page, "Device", "desktop")
+    morning, reasons_morning = _the_list(page)
+    _choose(page, "Time of day", "evening")
+    _choose(page, "Weekday", "Sunday")
+    _choose(page, "Device", "mobile")
+    evening, reasons_evening = _the_list(page)
+    page.screenshot(path=str(SHOTS / "customer-evening.png"), full_page=True)
+    assert "on mobile on Sunday evening" in page.inner_text("body")
+    assert evening != morning and reasons_evening != reasons_morning
+    thumb = page.locator('[data-testid="stSlider"]').filter(has_text="Diversity").locator("input").first
+    thumb.focus()
+    for _ in range(8):
+        thumb.press("ArrowRight")
+    _settle(page)
+    diverse, reasons_diverse = _the_list(page)
+    page.screenshot(path=str(SHOTS / "customer-diverse.png"), full_page=True)
+    assert diverse != evening and reasons_diverse != reasons_evening
     assert _exceptions(page) == []

@@ -196,3 +196,17 @@ def test_cli_one_customer_and_everyone(engine: recommend.Engine, regulars: list[
         n_customers = store.scalar("SELECT count(*) FROM customers")
     assert table["customer_key"].nunique() == n_customers
     assert set(table["mode"]) >= {"personalized", "non-personalized"}
+
+
+def test_beyond_accuracy_of_real_lists(engine: recommend.Engine, regulars: list[str], home: Path) -> None:
+    from core import lists_report
+
+    mine = lists_report.measure(engine, regulars[:80])
+    assert 0 < mine["coverage"] < 1 and 0 < mine["diversity"] <= 1 and 0 < mine["personalization"] <= 1
+    assert mine["novelty"] > 0 and mine["popularity_lift"] > 0 and 0 <= mine["gini"] <= 1
+    with Store.open("demo", read_only=True) as store:
+        table = lists_report.report(store, ["popularity"], sample=80)
+    best = table.iloc[0]
+    # best-sellers: the same few products for everyone, more popular than what people buy
+    assert best["personalization"] < mine["personalization"] and best["coverage"] < mine["coverage"]
+    assert best["popularity_lift"] > mine["popularity_lift"]
