@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from core import charts, customer, recommend, segments
+from core import charts, customer, privacy, recommend, segments
 from core.catalog import DAYPART_NAMES
 from core.features import WEEKDAYS
 from core.ranking import Controls, Result
@@ -40,7 +40,7 @@ if typed and st.session_state.get(f"cust_last_typed_{shop}") != typed:
     found = customer.find(store, typed)
     if found is None:
         st.warning(f"No customer {typed!r} in this shop: showing what a new customer would see.")
-        found = typed if typed.startswith("c_") else f"c_new_{abs(hash(typed)) % 10**8}"
+        found = typed if typed.startswith("c_") else privacy.pseudonymize(shop, [typed])[0]
     st.session_state[KEY] = found
 run = segments.previous_run(shop)
 if run is not None:
