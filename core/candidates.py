@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 
 POOL = 200  # model candidates re-ranked for novelty and diversity
 GROUPS = 16  # most recent distinct history products tested for their contribution
-CONTEXT_WEIGHT = 0.15  # context prior for models that cannot read the context themselves
 MIN_SIMILARITY = 0.3  # a new product must be at least this similar to something bought
 
 
@@ -53,9 +52,11 @@ def personal(engine: Engine, hist: np.ndarray, allowed: np.ndarray, controls: Co
         return _empty()
     top = items[np.argsort(-base[items - 1], kind="stable")[:POOL]]
     rel = _normalise(scores[0, top])
-    if not engine.neural:  # the neural models read the context; the baselines cannot
-        lift = engine.context_lift(ctx)
-        rel = rel + CONTEXT_WEIGHT * np.clip(np.log2(lift[rows[top - 1]]), -1, 1)
+    # The shop's sales in the visit's context re-weight every model's list (the neural models
+    # also read the context themselves): + weight * log2(lift), clipped to +-1. It helps where
+    # context matters and can cost a little where it does not: bench/context_prior.py.
+    lift = engine.context_lift(ctx)
+    rel = rel + controls.context_weight * np.clip(np.log2(lift[rows[top - 1]]), -1, 1)
     rel = rel + controls.novelty * engine.novelty[top]
     drops = scores[0, top][None, :] - scores[1:, top] if groups else None
     cands = Candidates(rows[top - 1], rel, scores[0, top], np.full(len(top), "model", dtype=object),

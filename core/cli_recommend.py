@@ -39,6 +39,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", help="e.g. mobile, desktop, tablet")
     p.add_argument("--diversity", type=float, default=0.0, help="0 (by relevance) .. 1")
     p.add_argument("--novelty", type=float, default=0.0, help="0 .. 1: favour less-known products")
+    p.add_argument("--context-weight", type=float, default=0.15,
+                   help="0 .. 1: how much sales in the visit's context re-weight the list")
     p.add_argument("--price-min", type=float)
     p.add_argument("--price-max", type=float)
     p.add_argument("--category", nargs="+", default=[], help="only these categories")
@@ -55,7 +57,7 @@ def _controls(args: argparse.Namespace) -> Controls:
                     in_stock_only=not args.include_out_of_stock, price_min=args.price_min,
                     price_max=args.price_max, include_categories=tuple(args.category),
                     exclude_categories=tuple(args.exclude_category), diversity=args.diversity,
-                    novelty=args.novelty)
+                    novelty=args.novelty, context_weight=args.context_weight)
 
 
 def _context(args: argparse.Namespace) -> Context | None:

@@ -78,11 +78,12 @@ class Controls:
     diversity: float = 0.0  # 0 = by relevance only, 1 = as different from each other as possible
     novelty: float = 0.0  # 0 = as the model ranks, 1 = strongly favour less-known products
     new_products: bool = True  # products no model has seen yet, by content similarity
+    context_weight: float = 0.15  # how much the shop's sales in the visit's context re-weight the list
 
     def __post_init__(self) -> None:
         if not 1 <= self.n <= 200:
             raise ValueError("The list length must be between 1 and 200.")
-        for name in ("diversity", "novelty"):
+        for name in ("diversity", "novelty", "context_weight"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1.")
         if (self.price_min is not None and self.price_max is not None

@@ -71,7 +71,7 @@ class Engine:
 
     def static_mask(self, controls: Controls) -> np.ndarray:
         """The filters' mask for everyone, cached per set of controls (do not modify it)."""
-        key = replace(controls, n=1, diversity=0.0, novelty=0.0)
+        key = replace(controls, n=1, diversity=0.0, novelty=0.0, context_weight=0.0)
         if key not in self._masks:
             if len(self._masks) > 64:
                 self._masks.clear()

@@ -120,6 +120,10 @@ with st.expander("More controls: list length, novelty, price, categories, what t
         rebuys = st.toggle("...except re-bought products that are due", True, key="cust_rebuys")
         in_stock = st.toggle("Only active, in-stock products", True, key="cust_stock")
         new_products = st.toggle("Suggest new products by similarity", True, key="cust_new")
+    context_weight = e[0].slider(
+        "Weight of the visit's context", 0.0, 1.0, 0.15, 0.05, key="cust_ctx_weight",
+        help="How much the shop's sales at that time and on that device re-weight the list. "
+             "0: the model alone (neural models still read the context themselves).")
     evaluate = st.toggle("Evaluation mode: recommend as of their last basket and mark hits", False,
                          key="cust_eval", help="The model never saw the customer's last basket.")
 try:
@@ -127,7 +131,8 @@ try:
                         price_min=price[0] or None,
                         price_max=price[1] if price[1] and price[1] < high else None,
                         include_categories=tuple(include), exclude_categories=tuple(exclude),
-                        diversity=diversity, novelty=novelty, new_products=new_products)
+                        diversity=diversity, novelty=novelty, new_products=new_products,
+                        context_weight=context_weight)
 except ValueError as err:
     st.error(str(err))
     st.stop()

@@ -247,10 +247,16 @@ def test_segments_page_maps_selects_profiles_and_exports(page, server: str, tmp_
 
 
 def _settle(page) -> None:
-    page.wait_for_timeout(500)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
-    page.wait_for_timeout(800)
+    """Wait until Streamlit has finished every queued rerun: no status widget and no stale
+    (faded) element, three checks in a row."""
+    idle = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && "
+            "!document.querySelector('[data-stale=\"true\"]')")
+    calm = 0
+    deadline = time.monotonic() + 120
+    while calm < 3 and time.monotonic() < deadline:
+        page.wait_for_timeout(500)
+        calm = calm + 1 if page.evaluate(idle) else 0
+    assert calm >= 3, "the page kept rerunning"
 
 
 def _the_list(page) -> tuple[list[str], list[str]]:
@@ -272,6 +278,7 @@ def test_customer_page_context_and_diversity_change_the_list(page, server: str) 
     # runs after the Model page test: the trained model is the one in use
     _open(page, f"{server}/customer", "customer")
     page.get_by_text("Personalised by the model").first.wait_for(timeout=120_000)
+    _settle(page)
     before, reasons_before = _the_list(page)
     assert len(before) == 10 and reasons_before
     _choose(page, "Time of day", "early morning")
