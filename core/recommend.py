@@ -42,13 +42,12 @@ class Engine:
 
     def __init__(self, store: Store, scorer: object, name: str, log_: data.EventLog,
                  cat: Catalog, customers: pd.DataFrame, segments: pd.Series | None,
-                 segment_names: dict[int, str], trained_until: int, neural: bool,
+                 segment_names: dict[int, str], neural: bool,
                  test: list[data.Target] | None = None) -> None:
         self.shop, self.scorer, self.name, self.log, self.catalog = store.shop, scorer, name, log_, cat
         self.customers = customers  # index customer_key: region, consent
         self.segments = segments  # customer_key -> segment number (None: no segments yet)
         self.segment_names = segment_names
-        self.trained_until = trained_until
         self.neural = neural
         self.test = {t.user: t for t in test or []}  # each customer's held-out last basket
         # best-sellers rank the same for everyone: their lists are not called personalised
@@ -294,7 +293,7 @@ def load(store: Store, model: str | None = None, segment_names: dict[int, str] |
     if run is not None:
         seg = pd.Series(segments.view(run, assign_outliers=True), index=pd.Index(run.keys))
     engine = Engine(store, scorer, name, log_, cat, _customers(store), seg, segment_names or {},
-                    int(split.t_valid), neural, split.test)
+                    neural, split.test)
     if log_.user_ids:  # the first call pays torch's and numpy's warm-up; not the first customer
         engine.recommend(log_.user_ids[0])
     return engine
