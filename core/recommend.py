@@ -265,21 +265,29 @@ def available_models(store: Store) -> dict[str, str]:
 
 
 def load(store: Store, model: str | None = None, segment_names: dict[int, str] | None = None,
-         cat: Catalog | None = None) -> Engine:
+         cat: Catalog | None = None, logs: dict | None = None) -> Engine:
     """An engine for ``model``: a model id, or a baseline name; None = the latest trained
-    model, or item-kNN when the shop has none."""
+    model, or item-kNN when the shop has none. ``logs``: event logs already read, by
+    ``LogOptions`` (filled as they are read), for loading several engines at once."""
+    logs = {} if logs is None else logs
+
+    def event_log(options: sequences.LogOptions) -> data.EventLog:
+        if options not in logs:
+            logs[options] = sequences.event_log(store, options)
+        return logs[options]
+
     from core import artifacts, embeddings, segments
 
     model = model or artifacts.latest_id(store.shop) or "itemknn"
     cat = cat or catalog_mod.load(store)
     if model in baselines.BASELINES:
-        log_ = sequences.event_log(store)
+        log_ = event_log(sequences.LogOptions())
         split = data.split(log_)
         scorer: object = baselines.make(model).fit(split)
         name, neural = embeddings.LABELS.get(model, model), False
     else:
         rec, art, problems = embeddings.load_recommender(store, model)
-        log_ = sequences.event_log(store, sequences.LogOptions(**art.state.get("options", {})))
+        log_ = event_log(sequences.LogOptions(**art.state.get("options", {})))
         if list(rec.item_ids_) != list(log_.item_ids):
             raise ValueError(f"Model {art.model_id} was trained on a different catalog than the "
                              "shop has now: retrain it on the Model page.")
