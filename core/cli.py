@@ -9,7 +9,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from core import cli_recommend, config, ingest, presets
+from core import cli_recommend, cli_simulate, config, ingest, presets
 from core.store import Store, StoreError
 
 log = logging.getLogger("shoplens")
@@ -224,6 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_segments)
 
     cli_recommend.add_parser(sub)
+    cli_simulate.add_parser(sub)
 
     p = sub.add_parser("shops", help="list shops and their row counts")
     p.add_argument("--json", action="store_true")
