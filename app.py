@@ -15,6 +15,7 @@ page = st.navigation([
     st.Page("pages/model.py", title="Model", icon=":material/model_training:"),
     st.Page("pages/segments.py", title="Segments", icon=":material/bubble_chart:"),
     st.Page("pages/customer.py", title="Customer", icon=":material/person_search:"),
+    st.Page("pages/abtest.py", title="A/B test", icon=":material/science:"),
     st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
 ])
 st.session_state[ui.FRAMED] = True

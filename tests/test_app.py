@@ -135,3 +135,25 @@ def test_customer_page_gives_an_objector_only_best_sellers(shop_home: Path) -> N
     text = " ".join(m.value for m in at.markdown).replace("\\", "")
     assert "Not personalised: this customer objected to profiling" in text
     assert any("objected to profiling" in w.value for w in at.warning)
+
+
+def test_ab_page_sets_up_arms_and_shows_a_saved_run(shop_home: Path) -> None:
+    at = _app()
+    at.switch_page("pages/abtest.py").run(timeout=120)
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "A/B test"
+    assert at.selectbox(key="ab_model_demo_0").value == "popularity"
+    assert at.selectbox(key="ab_model_demo_1").value == "itemknn"  # no trained model: the best rule
+    assert any("No simulation yet" in i.value for i in at.info)
+    import ui  # the app's own connection: this process already holds the shop read-write
+    from core import abtest, policies
+
+    plan = abtest.Plan([policies.parse_arm("A=popularity"), policies.parse_arm("B=itemknn")], days=7,
+                       repeats=2, ope_rounds=2000)
+    abtest.save("demo", abtest.simulate_shop(ui.get_store("demo"), plan), "saved in a test")
+    at.run(timeout=120)
+    assert not at.exception, [e.value for e in at.exception]
+    verdicts = [x.value for x in (*at.info, *at.success) if x.value.startswith("B vs A")]
+    assert len(verdicts) == 1
+    assert any("The split looks as planned" in c.value for c in at.caption)
+    assert len(at.get("plotly_chart")) == 3  # cumulative lift, repeats, off-policy

@@ -26,7 +26,7 @@ SHOTS = ROOT / "tests" / "screenshots"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run"]
-PAGES = {"overview": "", "data": "data", "customer": "customer"}
+PAGES = {"overview": "", "data": "data", "customer": "customer", "abtest": "abtest"}
 MAIN_H1 = "[data-testid=\"stMain\"] h1"
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,8 @@ def test_every_page_renders_without_exception(page, server: str, name: str) -> N
     print(f"{name}: rendered in {seconds:.1f}s")  # noqa: T201 - shown with pytest -s
     assert _exceptions(page) == []
     heading = page.inner_text(MAIN_H1)
-    assert heading == {"overview": "Overview", "data": "Data", "customer": "Customer"}[name]
+    titles = {"overview": "Overview", "data": "Data", "customer": "Customer", "abtest": "A/B test"}
+    assert heading == titles[name]
 
 
 def test_overview_has_kpis_and_charts(page, server: str) -> None:
@@ -300,4 +301,24 @@ def test_customer_page_context_and_diversity_change_the_list(page, server: str) 
     diverse, reasons_diverse = _the_list(page)
     page.screenshot(path=str(SHOTS / "customer-diverse.png"), full_page=True)
     assert diverse != evening and reasons_diverse != reasons_evening
+    assert _exceptions(page) == []
+
+
+def test_ab_page_runs_a_simulation_end_to_end(page, server: str) -> None:
+    # runs after the Model page test: arm B defaults to the trained model, arm A to best-sellers
+    _open(page, f"{server}/abtest", "abtest")
+    _settle(page)
+    page.get_by_role("button", name="Run simulation").click()
+    page.locator('[data-testid="stProgress"]').first.wait_for(timeout=60_000)  # a progress bar while it runs
+    page.get_by_text("Lift over A").first.wait_for(timeout=240_000)
+    _settle(page)
+    alerts = page.locator('[data-testid="stAlert"]').all_inner_texts()
+    assert any(a.startswith("B vs A:") for a in alerts), alerts
+    assert page.locator('[data-testid="stPlotlyChart"]').count() == 3
+    text = page.inner_text("body")
+    assert "always-valid" in text and "Planning a real test" in text and "Guardrails" in text
+    page.set_viewport_size({"width": 1400, "height": 4000})
+    _settle(page)
+    page.screenshot(path=str(SHOTS / "abtest-result.png"), full_page=True)
+    page.set_viewport_size({"width": 1400, "height": 1600})
     assert _exceptions(page) == []
