@@ -79,6 +79,10 @@ def _finite(value: Any) -> Any:
     return value
 
 
+SHORT = {"revenue_per_visitor": "rev./visitor", "conversion": "conversion", "ctr": "click-through",
+         "aov": "order value", "items_per_order": "items/order"}
+
+
 def _pct(v: float | None, sign: bool = True) -> str:
     if v is None or not math.isfinite(v):
         return "n/a"
@@ -95,10 +99,10 @@ def text(report: dict[str, Any]) -> str:
              f"{w['visits_per_day']:,.0f} visits a day from {w['start']}; conversion per visit {conv}.",
              f"World: recommendations bring {w['rec_share']:.0%} of orders with best-sellers in the slots; "
              f"{w['buy_after_click']:.0%} of clicks are bought. It is none of the arms' models.", ""]
-    head = f"{'arm':<10} {'visitors':>9} " + " ".join(f"{METRICS[m][:18]:>19}" for m in METRICS)
+    head = f"{'arm':<10} {'visitors':>9} " + " ".join(f"{SHORT[m]:>14}" for m in METRICS)
     lines += [head, "-" * len(head)]
     for arm in report["arms"]:
-        vals = " ".join(f"{_fmt(m, arm['values'][m]):>19}" for m in METRICS)
+        vals = " ".join(f"{_fmt(m, arm['values'][m]):>14}" for m in METRICS)
         lines.append(f"{arm['name'][:10]:<10} {arm['visitors']:>9,} {vals}")
         lines.append(f"{'':<10} {'policy:':>9} {arm['policy']}; diversity {arm['diversity']:.2f}; "
                      f"objectors served non-personalised {arm['objectors_non_personalised']:.0%}")
@@ -120,6 +124,10 @@ def text(report: dict[str, Any]) -> str:
                 lo, hi = finite[int(0.05 * (len(finite) - 1))], finite[int(0.95 * (len(finite) - 1))]
                 lines.append(f"  Across {len(lifts)} repeats, {name}'s lift ranged {_pct(lo)} to {_pct(hi)} "
                              f"(90% of repeats); significant wins in {report['repeat_wins'][name]:.0%}.")
+    for lift in report["lifts"]:
+        if lift["metric"] == report["metric"] and lift.get("cuped_low") is not None:
+            lines.append(f"  With CUPED (the {report['days']} days before as covariate) {lift['arm']}'s "
+                         f"interval is {_pct(lift['cuped_low'])} to {_pct(lift['cuped_high'])}.")
     lines += [f"  {s}" for s in report["power"]]
     if report.get("run_id"):
         lines.append(f"Saved as run {report['run_id']}.")

@@ -268,7 +268,7 @@ show(abtest.load_run(shop, chosen))
 if len(runs) > 1:
     st.subheader("Compare saved runs")
     picked = st.multiselect("Runs", ids, default=ids[:2], format_func=titles.get, max_selections=6,
-                            key=f"ab_compare_{shop}")
+                            key=f"ab_compare_{shop}_{len(ids)}")
     rows = []
     for run_id in picked:
         rep = abtest.load_run(shop, run_id)
