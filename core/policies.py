@@ -13,9 +13,11 @@ MODEL is a model id, ``latest`` (the latest trained model), a neural kind (``gru
 batches of thousands instead of one request each (a simulation needs tens of thousands of
 lists in seconds). For customers the model personalises it is the engine's list for a visit
 in an unknown context with ``new_products`` off: the same filters, novelty and MMR diversity
-(``tests/test_simulate.py`` checks it equals ``Engine.recommend``). Everyone else - objectors,
-customers with no or too little history - gets the engine's own list for their group (one
-request per region, segment or for all objectors), so they see exactly what the shop would show.
+(``tests/test_abtest_demo.py`` checks it equals ``Engine.recommend`` for histories of up to
+``core.recommend.MAX_EVENTS`` events; a single request reads only that many recent ones).
+Everyone else - objectors, customers with no or too little history - gets the engine's own
+list for their group (one request per region, segment or for all objectors), so they see
+exactly what the shop would show. ``as_of`` may give each customer their own visit time.
 """
 
 from __future__ import annotations
@@ -159,38 +161,49 @@ def best_sellers(engine: Engine, controls: Controls) -> np.ndarray:
     return rows[np.argsort(-pop[rows], kind="stable")[: controls.n]]
 
 
-def batch_lists(engine: Engine, keys: list[str], controls: Controls, as_of: int | None = None,
+def batch_lists(engine: Engine, keys: list[str], controls: Controls, as_of: int | np.ndarray | None = None,
                 chunk: int = 2048, progress: Callable[[float], None] | None = None) -> Lists:
-    """Every customer's list under ``engine`` and ``controls`` (see the module's notes)."""
+    """Every customer's list under ``engine`` and ``controls`` (see the module's notes).
+
+    ``as_of``: the time of the imagined visit - the shop's "now" by default, or one time per
+    customer (evaluation: each customer's held-out basket), histories cut there."""
     from core.recommend import MIN_EVENTS
 
-    as_of = as_of or engine.now()
     n, k = len(keys), controls.n
+    when = np.full(n, engine.now(), dtype=np.int64) if as_of is None else (
+        np.broadcast_to(np.asarray(as_of, dtype=np.int64), (n,)).copy())
     rows = np.full((n, k), -1, dtype=np.int64)
     top = best_sellers(engine, controls)
     rows[:, : len(top)] = top
     users = np.array([engine.user_of.get(key, -1) for key in keys], dtype=np.int64)
     consent = engine.customers["consent"].reindex(keys).fillna(True).to_numpy(bool)
-    n_events = np.where(users >= 0, np.diff(engine.offsets)[users.clip(0)], 0)
+    off, ts = engine.offsets, engine.log.ts
+    if as_of is None:
+        n_events = np.where(users >= 0, np.diff(off)[users.clip(0)], 0)
+    else:  # events before each customer's own visit
+        n_events = np.array([np.searchsorted(ts[off[u]:off[u + 1]], t) if u >= 0 else 0
+                             for u, t in zip(users, when, strict=True)], dtype=np.int64)
     mode = np.full(n, MODE_CODES.index("new"), dtype=np.int64)
     mode[(n_events > 0) & (n_events < MIN_EVENTS)] = MODE_CODES.index("segment")
     personal = (n_events >= MIN_EVENTS) & consent
     mode[personal] = MODE_CODES.index("personalized" if engine.personal else "best-sellers")
     mode[~consent] = MODE_CODES.index("non-personalized")  # their history is never read
-    _fill_fallbacks(engine, keys, mode, rows, controls, as_of)
+    _fill_fallbacks(engine, keys, mode, rows, controls, when)
     todo = np.flatnonzero(personal)
-    excluded = _bought_pairs(engine, controls, as_of) if controls.exclude_bought else None
+    cut = np.full(engine.log.n_users, np.iinfo(np.int64).max, dtype=np.int64)  # per model user
+    cut[users[personal]] = when[personal]
+    excluded = _bought_pairs(engine, controls, cut) if controls.exclude_bought else None
     allowed = engine.static_mask(controls)
     for start in range(0, len(todo), chunk):
         sel = todo[start:start + chunk]
-        rows[sel] = _top_rows(engine, users[sel], allowed, excluded, controls, as_of)
+        rows[sel] = _top_rows(engine, users[sel], allowed, excluded, controls, when[sel])
         if progress:
             progress(min(1.0, (start + len(sel)) / max(len(todo), 1)))
     return Lists(rows, mode)
 
 
 def _fill_fallbacks(engine: Engine, keys: list[str], mode: np.ndarray, rows: np.ndarray, controls: Controls,
-                    as_of: int) -> None:
+                    when: np.ndarray) -> None:
     """Lists of customers the model does not personalise: one engine request per group that
     shares a list (objectors; new customers per region; short histories per segment)."""
     groups: dict[tuple, list[int]] = {}
@@ -204,16 +217,18 @@ def _fill_fallbacks(engine: Engine, keys: list[str], mode: np.ndarray, rows: np.
             group = (m, engine.segment_of(keys[i]), engine._region(keys[i]))
         groups.setdefault(group, []).append(int(i))
     for members in groups.values():
-        res = engine.recommend(keys[members[0]], controls, Context(), as_of, explain_picks=False)
+        first = members[0]
+        res = engine.recommend(keys[first], controls, Context(), int(when[first]), explain_picks=False)
         picked = engine.catalog.row([p.product_id for p in res.picks])
         rows[members] = -1
         rows[np.ix_(members, np.arange(len(picked)))] = picked
 
 
-def _bought_pairs(engine: Engine, controls: Controls, as_of: int) -> np.ndarray:
-    """Sorted keys user * (n_items + 1) + item of purchases that keep the item out of the list."""
+def _bought_pairs(engine: Engine, controls: Controls, cut: np.ndarray) -> np.ndarray:
+    """Sorted keys user * (n_items + 1) + item of purchases (before each model user's ``cut``)
+    that keep the item out of the list."""
     log_ = engine.log
-    buy = (log_.etype == PURCHASE) & (log_.ts < as_of)
+    buy = (log_.etype == PURCHASE) & (log_.ts < cut[log_.user])
     key = log_.user[buy] * (log_.n_items + 1) + log_.item[buy]
     ts = log_.ts[buy]
     order = np.lexsort((ts, key))
@@ -226,19 +241,22 @@ def _bought_pairs(engine: Engine, controls: Controls, as_of: int) -> np.ndarray:
         row = engine.cat_row[key % (log_.n_items + 1) - 1]
         interval = np.where(row >= 0, engine.catalog.rebuy_days[row.clip(0)], np.nan)
         rebought = np.where(row >= 0, engine.rebought[row.clip(0)], False)
-        due = rebought & (np.nan_to_num(interval, nan=np.inf) * DUE_SHARE <= (as_of - ts) / 86400.0)
+        since = (cut[key // (log_.n_items + 1)] - ts) / 86400.0
+        due = rebought & (np.nan_to_num(interval, nan=np.inf) * DUE_SHARE <= since)
         key = key[~due]
     return key
 
 
 def _top_rows(engine: Engine, users: np.ndarray, allowed: np.ndarray, excluded: np.ndarray | None,
-              controls: Controls, as_of: int) -> np.ndarray:
+              controls: Controls, when: np.ndarray) -> np.ndarray:
     """Lists (len(users), n) of catalog rows for customers the model personalises."""
-    log_, n_items = engine.log, engine.log.n_items
-    ends = engine.offsets[users + 1] - 1
-    targets = [data.Target(int(u), as_of, np.zeros(0, np.int64),
-                           engine.context_codes(Context(), as_of, int(log_.ts[e])))
-               for u, e in zip(users, ends, strict=True)]
+    log_, n_items, off = engine.log, engine.log.n_items, engine.offsets
+    targets = []
+    for u, t in zip(users, when, strict=True):
+        end = off[u] + int(np.searchsorted(log_.ts[off[u]:off[u + 1]], t)) - 1  # last event before t
+        last = int(log_.ts[end]) if end >= off[u] else None
+        targets.append(data.Target(int(u), int(t), np.zeros(0, np.int64),
+                                   engine.context_codes(Context(), int(t), last)))
     with runtime.single_thread():
         scores = np.asarray(engine.scorer.score(log_, targets), dtype=np.float64)  # (b, n_items + 1)
     scores[:, 0] = -np.inf
