@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from core import presets, readers
+from core import pii, presets, readers
 from core.land import land_table
 from core.load import stage_table
 from core.presets import Mapping
@@ -80,6 +80,7 @@ class TableReport:
     non_product: int = 0
     date_format: str | None = None
     fixes: dict[str, int] = field(default_factory=dict)
+    personal_data: dict[str, str] = field(default_factory=dict)  # column -> kind (pii.KINDS)
     rejected_by_rule: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
@@ -150,25 +151,36 @@ def plan_paths(store: Store, paths: list[Path | str], preset: str | None = None)
     from core import olist
 
     plans: list[TablePlan] = []
-    for raw in paths:
-        path = Path(raw)
-        if not path.exists():
-            raise IngestError(f"{path} does not exist: check the path and try again.")
-        if path.is_dir():
-            if olist.is_olist_folder(path):
-                plans.extend(olist.plan_folder(store, path))
-                continue
-            files = sorted(p for p in path.iterdir()
-                           if p.is_file() and p.suffix.lower() in SUPPORTED
-                           and not p.name.startswith("."))
-            if not files:
-                raise IngestError(
-                    f"{path} holds no CSV, TSV, Parquet, Excel or JSON files to import."
-                )
-            plans.extend(plan_file(store, f, preset) for f in files)
-        else:
-            plans.append(plan_file(store, path, preset))
+    try:
+        for raw in paths:
+            path = Path(raw)
+            if not path.exists():
+                raise IngestError(f"{path} does not exist: check the path and try again.")
+            if path.is_dir():
+                if olist.is_olist_folder(path):
+                    plans.extend(olist.plan_folder(store, path))
+                    continue
+                files = sorted(p for p in path.iterdir()
+                               if p.is_file() and p.suffix.lower() in SUPPORTED
+                               and not p.name.startswith("."))
+                if not files:
+                    raise IngestError(
+                        f"{path} holds no CSV, TSV, Parquet, Excel or JSON files to import."
+                    )
+                plans.extend(plan_file(store, f, preset) for f in files)
+            else:
+                plans.append(plan_file(store, path, preset))
+    except BaseException:
+        cleanup(plans)  # temporary copies of files planned before the failure
+        raise
     return sorted(plans, key=lambda p: KIND_ORDER[p.kind])
+
+
+def cleanup(plans: list[TablePlan]) -> None:
+    """Remove the temporary files (converted text, Excel sheets) that planning made."""
+    for plan in plans:
+        for source in plan.sources:
+            source.cleanup()
 
 
 def remap(plan: TablePlan, kind: str | None = None, columns: dict[str, str] | None = None,
@@ -235,19 +247,22 @@ def run_import(store: Store, plans: list[TablePlan], dry_run: bool = False,
     """Validate and import the planned tables in one transaction (rolled back on dry runs)."""
     started = time.perf_counter()
     say = progress or (lambda _f, _m: None)
-    for plan in plans:
-        check_plan(plan)
     report = ImportReport(store.shop, [], dry_run=dry_run)
     try:
+        for plan in plans:
+            check_plan(plan)
         with store.transaction() as tx:
             import_id = int(tx.scalar("SELECT coalesce(max(import_id), 0) + 1 FROM imports"))
             for i, plan in enumerate(plans):
                 base, span = i / len(plans), 1 / len(plans)
                 say(base, f"Reading {plan.label}")
                 table = TableReport(plan.label, plan.kind, plan.mapping.preset)
+                # Personal columns leave the mapping before anything is read into a table.
+                plan = pii.guard_plan(tx, plan, table)
+                check_plan(plan)
                 stage_table(tx, plan, table, store.shop)
                 say(base + span * 0.6, f"Writing {plan.label}")
-                land_table(tx, plan, table, import_id)
+                land_table(tx, plan, table, import_id, store.shop)
                 report.tables.append(table)
             report.import_id = import_id
             _record(tx, report, plans)
@@ -261,9 +276,7 @@ def run_import(store: Store, plans: list[TablePlan], dry_run: bool = False,
             raise IngestError(_explain(err, plans)) from err
         raise
     finally:
-        for plan in plans:
-            for source in plan.sources:
-                source.cleanup()
+        cleanup(plans)
     report.seconds = round(time.perf_counter() - started, 3)
     say(1.0, "Done" if not dry_run else "Checked (nothing written)")
     log.info("import into %s: %d read, %d accepted, %d rejected in %.2fs", store.shop,

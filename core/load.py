@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from core import checks, privacy
+from core import checks, pii, privacy
 from core.checks import FIELD_TYPES, RULES
 from core.dates import choose_date_format
 from core.presets import FIELDS
@@ -47,6 +47,8 @@ def _value_expr(f: str, mapped: bool, formats: dict[str, tuple[str, bool]]) -> s
         return checks.map_expr(col, checks.DEVICES, keep_unknown=True)
     if f in ("channel", "status"):
         return f"lower({col})"
+    if f in pii.TEXT_FIELDS:
+        return pii.scrub_sql(col)  # e-mails and phone numbers in free text -> [email] / [phone]
     return col
 
 
@@ -87,6 +89,9 @@ def _fixes(kind: str, mapped: set[str]) -> dict[str, str]:
         out["event_type_normalised"] = "v_event_type <> lower(f_event_type)"
     if "device" in mapped:
         out["device_normalised"] = "v_device <> lower(f_device)"
+    for f in pii.TEXT_FIELDS:
+        if f in FIELDS[kind] and f in mapped:
+            out[f"{f}_contact_details_hidden"] = f"v_{f} <> f_{f}"
     return out
 
 
@@ -189,9 +194,9 @@ def stage_table(tx: Transaction, plan: TablePlan, report: TableReport, shop: str
     values = [f"{_value_expr(f, f in mapped, formats)} AS v_{f}" for f in FIELDS[kind]]
     fixes = _fixes(kind, mapped)
     fix_cols = "".join(f", coalesce({cond}, false) AS fix_{name}" for name, cond in fixes.items())
-    value_case = " ".join(f"WHEN '{r}' THEN f_{rule.field}" for r, rule in RULES.items()
+    value_case = " ".join(f"WHEN '{r}' THEN {pii.shown_value_sql(rule.field)}" for r, rule in RULES.items()
                           if rule.field in mapped)
-    bad_value = f"CASE rule {value_case} END" if value_case else "NULL"
+    bad_value = pii.scrub_sql(f"CASE rule {value_case} END") if value_case else "NULL"
     # Only typed values, the rule, the outcome and the offending raw value are materialised.
     keep = ", ".join(f"v_{f}" for f in FIELDS[kind])
     numbered = bool(plan.row_column) or _fills_by_order(plan, mapped)
@@ -292,7 +297,8 @@ def _malformed_lines(tx: Transaction, plan: TablePlan) -> int:
             tx.execute("UPDATE rj SET row_number = row_number + (SELECT count(*) FROM badlines "
                        "WHERE shift <= rj.row_number - 1)")
         if n:
-            tx.execute("INSERT INTO rj SELECT line, rule, left(message, 300) FROM " + bad)
+            tx.execute("INSERT INTO rj SELECT line, rule, " + pii.scrub_sql("left(message, 300)")
+                       + " FROM " + bad)
         total += n
     _drop_rejects(tx, plan)
     return total

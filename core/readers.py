@@ -17,6 +17,7 @@ import io
 import logging
 import os
 import tempfile
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ SAMPLE_BYTES = 1 << 20
 # small memory_limit. 16 MB keeps room under 64 MB and must stay above the longest line allowed.
 MAX_LINE_BYTES = 10_000_000
 CSV_BUFFER_BYTES = 16 << 20
+TEMP_TTL_S = 24 * 3600  # converted copies (UTF-8 text, Excel as Parquet) left behind
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson", ".gz", ".parquet", ".xlsx"}
 _DELIMITERS = [",", ";", "\t", "|"]
 _BINARY_MAGIC = {
@@ -75,9 +77,22 @@ class Source:
 def _tmp_path(suffix: str) -> Path:
     folder = config.home() / "tmp"
     folder.mkdir(exist_ok=True)
+    _sweep(folder)
     fd, name = tempfile.mkstemp(suffix=suffix, dir=folder)
     os.close(fd)
     return Path(name)
+
+
+def _sweep(folder: Path) -> None:
+    """Remove converted copies older than ``TEMP_TTL_S``: plans that were never imported (a
+    preview) leave theirs behind, and they hold the file's data, personal columns included."""
+    now = time.time()
+    for old in folder.glob("tmp*"):
+        try:
+            if old.is_file() and now - old.stat().st_mtime > TEMP_TTL_S:
+                old.unlink()
+        except OSError as err:  # another process removed or holds it: leave it
+            log.debug("could not remove %s: %s", old, err)
 
 
 def _head(path: Path, n: int = SAMPLE_BYTES) -> tuple[bytes, bool]:
