@@ -71,8 +71,9 @@ def get_store(shop: str) -> Store:
 
 
 def data_version(store: Store) -> int:
-    """Changes whenever an import lands: part of every cache key."""
-    return int(store.scalar("SELECT count(*) FROM imports") or 0)
+    """Changes whenever the data changes (an import, an erasure, a consent change, a purge):
+    part of every cache key."""
+    return store.data_version()
 
 
 def page_guard(page: str) -> None:

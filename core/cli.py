@@ -9,7 +9,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from core import cli_recommend, cli_simulate, config, ingest, presets
+from core import cli_privacy, cli_recommend, cli_simulate, config, ingest, presets
 from core.store import Store, StoreError
 
 log = logging.getLogger("shoplens")
@@ -225,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_recommend.add_parser(sub)
     cli_simulate.add_parser(sub)
+    cli_privacy.add_parsers(sub)
 
     p = sub.add_parser("shops", help="list shops and their row counts")
     p.add_argument("--json", action="store_true")

@@ -32,8 +32,11 @@ def _same(columns: tuple[str, ...], alias: str) -> str:
     return " AND ".join(f"f.{c} IS NOT DISTINCT FROM {alias}.{c}" for c in columns)
 
 
-def land_table(tx: Transaction, plan: TablePlan, report: TableReport, import_id: int) -> None:
+def land_table(tx: Transaction, plan: TablePlan, report: TableReport, import_id: int,
+               shop: str | None = None) -> None:
     """Insert the staged rows of ``plan`` and its rejections; drop the temporary tables."""
+    if shop is not None:
+        _drop_erased(tx, shop, report)
     _rejections(tx, plan, report, import_id)
     writer = {"events": _events, "customers": _customers, "products": _products,
               "reviews": _reviews}[plan.kind]
@@ -41,6 +44,32 @@ def land_table(tx: Transaction, plan: TablePlan, report: TableReport, import_id:
     tx.execute("DROP VIEW IF EXISTS chk")
     for table in ("fin", "chk_rows", "dup", "dupkeys", "rj", "idmap", "badlines"):
         tx.execute("DROP TABLE IF EXISTS " + table)
+
+
+def _drop_erased(tx: Transaction, shop: str, report: TableReport) -> None:
+    """Leave out the lines of customers who were erased: their keys' suppression tokens are on
+    the shop's suppression list (``core.erasure``), so a re-import cannot bring them back."""
+    if not tx.scalar("SELECT count(*) FROM suppressed"):
+        return
+    columns = {r[0] for r in tx.rows("SELECT column_name FROM information_schema.columns "
+                                     "WHERE table_name = 'fin'")}
+    if "customer_key" not in columns:
+        return
+    from core import privacy
+
+    keys = [r[0] for r in tx.rows("SELECT DISTINCT customer_key FROM fin WHERE customer_key IS NOT NULL")]
+    tokens = privacy.suppression_tokens(shop, keys)
+    erased = {t for (t,) in tx.rows("SELECT token FROM suppressed")}
+    gone = [k for k, t in zip(keys, tokens, strict=True) if t in erased]
+    if not gone:
+        return
+    tx.register("erased_keys", pd.DataFrame({"k": gone}))
+    lines = int(tx.scalar("SELECT count(*) FROM fin WHERE customer_key IN (SELECT k FROM erased_keys)") or 0)
+    tx.execute("DELETE FROM fin WHERE customer_key IN (SELECT k FROM erased_keys)")
+    tx.unregister("erased_keys")
+    report.accepted = max(report.accepted - lines, 0)
+    report.warnings.append(f"{lines:,} lines of {len(gone):,} erased customer(s) were left out: they asked "
+                           "to be erased, and stay erased.")
 
 
 def _rejections(tx: Transaction, plan: TablePlan, report: TableReport, import_id: int) -> None:

@@ -37,3 +37,11 @@ def pseudonymize(shop: str, raw_ids: Iterable[str]) -> list[str]:
         KEY_PREFIX + hmac.new(key, str(raw).encode("utf-8"), hashlib.sha256).hexdigest()[:_KEY_HEX]
         for raw in raw_ids
     ]
+
+
+def suppression_tokens(shop: str, keys: Iterable[str]) -> list[str]:
+    """Tokens of erased customers for the suppression list: a keyed hash of the key under a
+    separate purpose, so the list itself never holds a customer's key."""
+    key = shop_secret(shop)
+    return [hmac.new(key, b"suppress:" + str(k).encode("utf-8"), hashlib.sha256).hexdigest()
+            for k in keys]

@@ -10,6 +10,7 @@ so that no half-read result blocks the next query on the connection.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 from collections.abc import Iterator, Sequence
@@ -113,6 +114,24 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         2,
         "products: optional stock level (NULL = not tracked)",
         ["ALTER TABLE products ADD COLUMN stock INTEGER"],
+    ),
+    (
+        3,
+        "privacy: suppression list, audit log, settings",
+        [
+            """CREATE TABLE suppressed (
+                token     VARCHAR PRIMARY KEY,  -- keyed hash of an erased customer's key, never the key
+                erased_at TIMESTAMP NOT NULL
+            )""",
+            """CREATE TABLE audit_log (
+                ts        TIMESTAMP NOT NULL,
+                action    VARCHAR NOT NULL,      -- erase, consent, retention, purge, export
+                customers BIGINT,                -- how many customers it concerned (never who)
+                rows      BIGINT,                -- rows removed or changed
+                details   VARCHAR                -- JSON without personal data
+            )""",
+            "CREATE TABLE settings (name VARCHAR PRIMARY KEY, value VARCHAR)",
+        ],
     ),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
@@ -243,6 +262,40 @@ class Store:
             f"SELECT '{t}' AS t, count(*) AS n FROM {quote_ident(t)}" for t in DATA_TABLES
         )
         return {t: int(n) for t, n in self.rows(sql)}
+
+    def data_version(self) -> int:
+        """Changes whenever the data changes (an import, an erasure, a consent change, a purge)."""
+        return int(self.scalar("SELECT (SELECT count(*) FROM imports) * 1000003 + "
+                               "(SELECT count(*) FROM audit_log WHERE action <> 'export')") or 0)
+
+    def compact(self) -> None:
+        """Rewrite the file so deleted rows cannot be read back from its free blocks: every table
+        is copied into a fresh file, which replaces the old one atomically (fsync, rename)."""
+        if self.read_only:
+            raise StoreError(f"Shop {self.shop!r} is open read-only.")
+        fresh = self.path.with_name(f".{self.path.stem}.compact.duckdb")
+        with self._write_lock:
+            fresh.unlink(missing_ok=True)
+            with self._cursor() as cur:
+                cur.execute("CHECKPOINT")
+                name = cur.execute("SELECT current_database()").fetchall()[0][0]
+                literal = "'" + str(fresh).replace("'", "''") + "'"
+                cur.execute(f"ATTACH {literal} AS shoplens_fresh")
+                cur.execute(f"COPY FROM DATABASE {quote_ident(name)} TO shoplens_fresh")
+                cur.execute("DETACH shoplens_fresh")
+            self._con.close()
+            fd = os.open(fresh, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(fresh, self.path)
+            dir_fd = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+            self._con = duckdb.connect(str(self.path))
 
     def close(self) -> None:
         """Close the connection and release the file."""

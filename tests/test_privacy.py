@@ -1,0 +1,178 @@
+"""Privacy by construction: erasure leaves no trace anywhere and survives a re-import, objectors
+are never profiled, a customer's export round-trips, and old events are purged."""
+
+from __future__ import annotations
+
+import json
+import time
+import zipfile
+from io import BytesIO, StringIO
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core import (
+    abtest,
+    access,
+    audience,
+    cli,
+    config,
+    demo,
+    embeddings,
+    erasure,
+    ingest,
+    policies,
+    privacy,
+    profiles,
+    recommend,
+    segments,
+    sequences,
+    synth,
+)
+from core.ranking import Controls
+from core.store import Store
+from tests.conftest import use_home
+
+SMALL = synth.SynthConfig(n_customers=400, n_products=150, days=365, seed=5)
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory):
+    """A small demo shop with a trained GRU, a cached segment map and a saved A/B run."""
+    path = tmp_path_factory.mktemp("privacy")
+    with use_home(path):
+        demo.create_demo_shop("demo", SMALL)
+        with Store.open("demo") as store:
+            embeddings.train(store, "gru", epochs=1, seed=0)
+            keys, _, art, _ = embeddings.customer_vectors(store)
+            n = len(keys)
+            rng = np.random.default_rng(0)
+            tree = pd.DataFrame({"parent": [n] * n, "child": np.arange(n), "lambda_val": 1.0,
+                                 "child_size": 1})
+            run = segments.SegmentRun(np.asarray(keys, dtype=object), rng.normal(size=(n, 2)),
+                                      rng.normal(size=(n, 4)), rng.integers(0, 3, n), np.ones(n),
+                                      rng.integers(0, 3, n), tree, {"model_id": art.model_id})
+            name = f"{art.model_id}-test-{sequences.fingerprint(store)}.npz"
+            segments._save(run, segments.cache_dir("demo") / name)
+            (segments.cache_dir("demo") / "LATEST").write_text(name)
+            plan = abtest.Plan([policies.parse_arm("A=popularity"), policies.parse_arm("B=gru")], days=7,
+                               repeats=1, ope_rounds=1000)
+            abtest.save("demo", abtest.simulate_shop(store, plan))
+        yield path
+
+
+def _raw_ids(n: int, offset: int = 0) -> list[str]:
+    """The shop's own ids of customers with purchases, from the demo's export files."""
+    events = pd.read_parquet(demo.source_folder("demo") / "events.parquet")
+    buyers = events.loc[events["event_type"] == "purchase", "customer_id"].dropna().astype(str)
+    return sorted(buyers.unique())[offset:offset + n]
+
+
+def _traces(store: Store, needles: list[str]) -> list[str]:
+    """Where any of ``needles`` appears: every text column of every table, every file of the data
+    folder (the database file's bytes included), case-insensitively."""
+    found = []
+    cols = store.rows("SELECT table_name, column_name FROM information_schema.columns "
+                      "WHERE data_type = 'VARCHAR'")
+    for table, column in cols:
+        for needle in needles:
+            hits = store.scalar(f'SELECT count(*) FROM "{table}" WHERE lower("{column}") LIKE ?',
+                                [f"%{needle.lower()}%"])
+            if hits:
+                found.append(f"{table}.{column}")
+    for path in config.home().rglob("*"):
+        if path.is_file() and "secrets" not in path.parts:
+            data = path.read_bytes().lower()
+            found += [str(path) for n in needles if n.lower().encode() in data]
+    return found
+
+
+def test_erasure_leaves_no_trace_and_a_reimport_does_not_bring_them_back(home: Path, capsys) -> None:
+    with use_home(home):
+        raw = _raw_ids(3)
+        keys = privacy.pseudonymize("demo", raw)
+        with Store.open("demo") as store:
+            before = store.data_version()
+            customers = store.scalar("SELECT count(*) FROM customers")
+            theirs = store.scalar("SELECT count(*) FROM customers WHERE customer_key IN (?, ?, ?)", keys)
+            assert store.scalar("SELECT count(*) FROM events WHERE customer_key IN (?, ?, ?)", keys) > 0
+            assert _traces(store, keys)  # the scan finds them before: it can fail
+        assert cli.main(["erase", "--shop", "demo", "--customer", *raw, "--json"]) == 0
+        report = json.loads(capsys.readouterr().out)
+        assert report["customers"] == 3 and report["rows"]["events"] > 0 and report["segment_files"] == 1
+        needles = keys + [k[len(privacy.KEY_PREFIX):] for k in keys]
+        with Store.open("demo") as store:
+            assert _traces(store, needles) == []
+            assert store.data_version() != before
+            assert erasure.retrain_notice("demo")["models"]  # the GRU saw their data
+            log_row = erasure.audit_log(store).iloc[0]
+            assert log_row["action"] == "erase" and log_row["customers"] == 3
+            assert not any(k in log_row["details"] for k in needles)
+            ingest.import_paths(store, [demo.source_folder("demo")])  # the original export, again
+            assert store.scalar("SELECT count(*) FROM customers WHERE customer_key IN (?, ?, ?)", keys) == 0
+            assert store.scalar("SELECT count(*) FROM events WHERE customer_key IN (?, ?, ?)", keys) == 0
+            assert store.scalar("SELECT count(*) FROM customers") == customers - theirs
+            assert _traces(store, needles) == []
+
+
+def test_objectors_are_absent_from_training_segments_exports_and_personal_lists(home: Path) -> None:
+    with use_home(home):
+        with Store.open("demo") as store:
+            keys = privacy.pseudonymize("demo", _raw_ids(4, offset=10))
+            assert erasure.set_consent(store, keys, consent=False) == 4
+            log_ = sequences.event_log(store)  # what any model trains on
+            assert not set(keys) & set(log_.user_ids)
+            run = segments.previous_run("demo")
+            assert not set(keys) & set(run.keys)  # cut out of the cached map at once
+            data = profiles.load(store, with_value=False)
+            frame = audience.members(store, data, list(run.keys) + keys, np.zeros(len(run.keys) + 4), {})
+            assert not set(keys) & set(frame["customer_key"])
+            engine = recommend.load(store, "itemknn")
+            for key in keys:
+                assert engine.recommend(key).mode == "non-personalized"
+            lists = policies.batch_lists(engine, keys, Controls(new_products=False))
+            assert lists.mode_share("non-personalized") == 1.0
+            assert erasure.set_consent(store, keys[:1], consent=True) == 1  # an objection withdrawn
+            assert erasure.audit_log(store)["action"].tolist()[:2] == ["consent", "consent"]
+
+
+def test_a_customers_export_round_trips(home: Path) -> None:
+    with use_home(home):
+        with Store.open("demo") as store:
+            key = privacy.pseudonymize("demo", _raw_ids(1, offset=20))[0]
+            engine = recommend.load(store, None)
+            started = time.perf_counter()
+            data = access.export_customer(store, key, engine)
+            text, packed = access.to_json(data), access.to_zip(data)
+            seconds = time.perf_counter() - started
+            back = json.loads(text)
+            events = store.scalar("SELECT count(*) FROM events WHERE customer_key = ?", [key])
+            reviews = store.scalar("SELECT count(*) FROM reviews WHERE customer_key = ?", [key])
+            assert len(back["events"]) == back["counts"]["events"] == events > 0
+            assert len(back["reviews"]) == back["counts"]["reviews"] == reviews
+            assert back["customer"]["customer_key"] == key and back["consent_to_profiling"] is True
+            assert len(back["recommendations"]["picks"]) == 10
+            with zipfile.ZipFile(BytesIO(packed)) as zf:
+                assert len(pd.read_csv(StringIO(zf.read("events.csv").decode()))) == events
+                assert json.loads(zf.read("export.json"))["counts"]["events"] == events
+            assert seconds < 5, seconds
+            with pytest.raises(ValueError, match="holds nothing"):
+                access.export_customer(store, "c_00000000000000000000")
+
+
+def test_retention_purges_old_events(home: Path) -> None:
+    with use_home(home):
+        with Store.open("demo") as store:
+            with pytest.raises(ValueError, match="between 30 days"):
+                erasure.set_retention_days(store, 5)
+            erasure.set_retention_days(store, 180)
+            assert erasure.retention_days(store) == 180
+            last = pd.Timestamp(store.scalar("SELECT max(ts) FROM events")).to_pydatetime()
+            n, cutoff = erasure.purge_preview(store, 180, now=last)
+            assert n > 0
+            assert erasure.purge_older_than(store, 180, now=last) == n
+            assert store.scalar("SELECT count(*) FROM events WHERE ts < ?", [cutoff]) == 0
+            assert store.scalar("SELECT count(*) FROM events") > 0
+            assert erasure.audit_log(store).iloc[0]["action"] == "purge"
