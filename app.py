@@ -16,6 +16,8 @@ page = st.navigation([
     st.Page("pages/segments.py", title="Segments", icon=":material/bubble_chart:"),
     st.Page("pages/customer.py", title="Customer", icon=":material/person_search:"),
     st.Page("pages/abtest.py", title="A/B test", icon=":material/science:"),
+    st.Page("pages/fairness.py", title="Fairness", icon=":material/balance:"),
+    st.Page("pages/privacy.py", title="Privacy", icon=":material/shield_person:"),
     st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
 ])
 st.session_state[ui.FRAMED] = True

@@ -157,3 +157,36 @@ def test_ab_page_sets_up_arms_and_shows_a_saved_run(shop_home: Path) -> None:
     assert len(verdicts) == 1
     assert any("The split looks as planned" in c.value for c in at.caption)
     assert len(at.get("plotly_chart")) == 3  # cumulative lift, repeats, off-policy
+
+
+def test_fairness_page_audits_the_lists_by_group(shop_home: Path) -> None:
+    at = _app()
+    at.switch_page("pages/fairness.py").run(timeout=180)
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "Fairness"
+    text = " ".join(m.value for m in at.markdown).replace("\\", "")
+    assert "of the catalog" in text and "best-sellers alone" in text
+    assert len(at.get("plotly_chart")) == 2  # accuracy and price level for the chosen grouping
+    at.radio(key="fair_attr_demo").set_value("customer type").run(timeout=180)
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_privacy_page_records_an_objection_and_erases(shop_home: Path) -> None:
+    at = _app()
+    at.switch_page("pages/privacy.py").run(timeout=120)
+    assert not at.exception, [e.value for e in at.exception]
+    import ui  # the app's own connection: this process already holds the shop read-write
+
+    store = ui.get_store("demo")
+    key = store.scalar("SELECT customer_key FROM customers WHERE consent_profiling "
+                       "ORDER BY customer_key LIMIT 1")
+    at.text_input(key="priv_id_demo").set_value(key).run(timeout=120)
+    at.toggle(key=f"priv_obj_demo_{key}").set_value(True).run(timeout=120)
+    assert not at.exception, [e.value for e in at.exception]
+    assert store.scalar("SELECT consent_profiling FROM customers WHERE customer_key = ?", [key]) is False
+    at.checkbox(key=f"priv_sure_demo_{key}").check().run(timeout=120)
+    at.button(key=f"priv_erase_demo_{key}").click().run(timeout=120)
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(s.value.startswith("Erased:") for s in at.success)
+    assert store.scalar("SELECT count(*) FROM customers WHERE customer_key = ?", [key]) == 0
+    assert store.scalar("SELECT count(*) FROM suppressed") == 1

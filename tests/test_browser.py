@@ -26,7 +26,8 @@ SHOTS = ROOT / "tests" / "screenshots"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run"]
-PAGES = {"overview": "", "data": "data", "customer": "customer", "abtest": "abtest"}
+PAGES = {"overview": "", "data": "data", "customer": "customer", "abtest": "abtest", "fairness": "fairness",
+         "privacy": "privacy"}
 MAIN_H1 = "[data-testid=\"stMain\"] h1"
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,8 @@ def test_every_page_renders_without_exception(page, server: str, name: str) -> N
     print(f"{name}: rendered in {seconds:.1f}s")  # noqa: T201 - shown with pytest -s
     assert _exceptions(page) == []
     heading = page.inner_text(MAIN_H1)
-    titles = {"overview": "Overview", "data": "Data", "customer": "Customer", "abtest": "A/B test"}
+    titles = {"overview": "Overview", "data": "Data", "customer": "Customer", "abtest": "A/B test",
+              "fairness": "Fairness", "privacy": "Privacy"}
     assert heading == titles[name]
 
 
