@@ -33,6 +33,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     group.add_argument("--allow", action="store_true", help="the objection is withdrawn")
     p.set_defaults(func=cmd_consent)
 
+    p = sub.add_parser("fairness", help="fairness and exposure audit of a model's lists")
+    p.add_argument("--shop", required=True)
+    p.add_argument("--model", help="a model id or a baseline name (the latest model when omitted)")
+    p.add_argument("--diversity", type=float, default=0.0)
+    p.add_argument("--customers", type=int, default=2000, help="customers audited (a random sample)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_fairness)
+
     p = sub.add_parser("retention", help="show or set the retention period; purge older events")
     p.add_argument("--shop", required=True)
     p.add_argument("--days", type=int, help="keep events this many days (0 = keep everything)")
@@ -81,10 +89,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     with Store.open(args.shop, read_only=False) as store:
         key = keys_of(store, [args.customer])[0]
         engine = None
-        try:
-            engine = recommend.load(store, args.model, recommend.segment_names(store))
-        except (ValueError, RuntimeError) as err:
-            print(f"shoplens: recommendations left out: {err}", file=sys.stderr)
+        for model in dict.fromkeys([args.model, "itemknn"]):  # a stale model: the simple rule instead
+            try:
+                engine = recommend.load(store, model, recommend.segment_names(store))
+                break
+            except (ValueError, RuntimeError) as err:
+                print(f"shoplens: model {model or 'latest'} not used: {err}", file=sys.stderr)
         data = access.export_customer(store, key, engine)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -125,4 +135,23 @@ def cmd_retention(args: argparse.Namespace) -> int:
             return 0
         deleted = erasure.purge_older_than(store, days)
     print(f"Deleted {deleted:,} events older than {cutoff:%Y-%m-%d}.")
+    return 0
+
+
+def cmd_fairness(args: argparse.Namespace) -> int:
+    from core import fairness_audit, recommend
+    from core.ranking import Controls
+
+    with Store.open(args.shop, read_only=True) as store:
+        engine = recommend.load(store, args.model, recommend.segment_names(store))
+        report = fairness_audit.run(store, engine, Controls(new_products=False, diversity=args.diversity),
+                                    args.customers)
+    if args.json:
+        print(json.dumps(report, default=str))
+        return 0
+    print(f"Fairness audit of {report['model']} on {report['customers']:,} customers' lists:")
+    for sentence in report["summary"]:
+        print(f"- {sentence}")
+    print()
+    print(fairness_audit.exposure_table(report).round(3).to_string())
     return 0

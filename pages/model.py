@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from core import artifacts, beyond, charts, embeddings, lists_report, segments
+from core import artifacts, beyond, charts, embeddings, erasure, lists_report, segments
 from core.jobs import Job
 
 store = ui.page_start("pages/model.py", "Model")
@@ -23,6 +23,11 @@ except ValueError as err:
     st.warning(str(err))
     st.stop()
 
+notice = erasure.retrain_notice(shop)
+if notice:
+    why = "; ".join(f"{r['why']} ({r['when'][:10]})" for r in notice["reasons"][-3:])
+    st.warning(f"Retrain: models {', '.join(notice['models'])} were trained on data that has since been "
+               f"deleted ({why}). Train a new model below; it replaces them in use.")
 st.caption(embeddings.ladder(prep) + f" Validation: {len(prep.split.valid):,} baskets; "
            f"test: each customer's last basket ({len(prep.split.test):,}).")
 

@@ -57,10 +57,13 @@ if given:
             st.rerun()
         if right.button("Prepare export (JSON and CSV)", key=f"priv_export_{shop}_{key}",
                         icon=":material/download:"):
-            try:
-                engine = ui.engine(store, artifacts.latest_id(shop) or "itemknn")
-            except (ValueError, RuntimeError, artifacts.ArtifactError):
-                engine = None  # the export then leaves the recommendations out
+            engine = None
+            for model in dict.fromkeys([artifacts.latest_id(shop) or "itemknn", "itemknn"]):
+                try:  # a model trained on data since deleted cannot load: the simple rule then
+                    engine = ui.engine(store, model)
+                    break
+                except (ValueError, RuntimeError, artifacts.ArtifactError):
+                    continue
             data = access.export_customer(store, key, engine)
             st.session_state[f"priv_data_{shop}"] = (key, access.to_json(data), access.to_zip(data))
         ready = st.session_state.get(f"priv_data_{shop}")
