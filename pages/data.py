@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from core import config, ingest, overview, presets
+from core import config, ingest, overview, pii, presets
 from core.store import StoreError
 
 ui.page_guard("pages/data.py")
@@ -85,7 +85,14 @@ edited: list[ingest.TablePlan] = []
 for i, plan in enumerate(plans):
     title = f"{plan.label}: {plan.kind}, layout '{plan.mapping.preset}'"
     with st.expander(title, expanded=len(plans) == 1):
-        st.dataframe(ingest.preview(store, plan, 10), hide_index=True, height=220)
+        sample = ingest.preview(store, plan, 10)
+        personal = pii.detect(ingest.preview(store, plan, 200), plan.kind)
+        for column in personal:  # shown masked, as they will be treated: never stored in clear
+            sample[column] = "•••"
+        st.dataframe(sample, hide_index=True, height=220)
+        if personal:
+            st.caption("Personal data, masked here: " + ", ".join(f"'{c}' ({k})" for c, k in personal.items())
+                       + ". Customer ids are stored as keyed hashes; the other columns are not stored.")
         if plan.mapping.preset == "olist":
             st.caption("Olist layout: the tables are joined for you; no mapping needed.")
             edited.append(plan)

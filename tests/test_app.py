@@ -77,6 +77,8 @@ def test_data_page_checks_and_imports_a_file(shop_home: Path, tmp_path: Path) ->
     at.radio(key="data_how").set_value("A file or folder on this computer").run()
     at.text_input(key="data_path").input(str(csv)).run()
     assert not at.exception, [e.value for e in at.exception]
+    masked = [c.value for c in at.caption if c.value.startswith("Personal data, masked here")]
+    assert masked and "'Customer' (email)" in masked[0]  # the e-mails are not shown in the preview
     at.button(key="data_check").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert _metric(at, "Lines read") == "3"
