@@ -28,7 +28,7 @@ import numpy as np
 
 from core import config, offpolicy, simulate, stats
 from core import world as world_mod
-from core.policies import MODE_CODES, Arm, Lists, batch_lists, no_lists, resolve_model
+from core.policies import MODE_CODES, Arm, Lists, batch_lists, capped_lists, no_lists, resolve_model
 from core.store import Store
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,10 @@ def prepare(store: Store, plan: Plan, progress: Progress | None = None) -> dict[
         def said(f: float, s: float = share, a: Arm = arm, st: float = step) -> None:
             _say(progress, s + st * f, f"Arm {a.name}: lists {f:.0%}")
 
-        lists.append(batch_lists(engine, world.keys, arm.controls, progress=said))
+        if arm.exposure_cap:
+            lists.append(capped_lists(engine, world.keys, arm.controls, arm.exposure_cap, plan.seed, said))
+        else:
+            lists.append(batch_lists(engine, world.keys, arm.controls, progress=said))
     exposures = [simulate.exposure(world, li.rows) for li in lists]
     consent = _consent(store, world.keys)
     return {"world": world, "lists": lists, "exposures": exposures, "models": models, "policies": policies,

@@ -7,7 +7,8 @@ controls, or no recommendations at all. ``parse_arm`` reads the command line's s
 
 MODEL is a model id, ``latest`` (the latest trained model), a neural kind (``gru``, ``lstm``,
 ``transformer``: its latest model), a baseline name (``itemknn``, ``popularity``, ...) or
-``none``. Keys are the fields of ``core.ranking.Controls`` plus ``share`` (traffic weight).
+``none``. Keys are the fields of ``core.ranking.Controls`` plus ``share`` (traffic weight) and
+``exposure_cap`` (no product in more than this share of the arm's lists, e.g. 0.05).
 
 ``batch_lists`` gives the list every customer would see under an arm, scoring customers in
 batches of thousands instead of one request each (a simulation needs tens of thousands of
@@ -41,7 +42,8 @@ log = logging.getLogger(__name__)
 NEURAL_KINDS = ("gru", "lstm", "transformer")
 MODE_CODES = ("personalized", "best-sellers", "segment", "new", "non-personalized", "none")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,39}$")
-_FLOATS = {"diversity", "novelty", "context_weight", "price_min", "price_max", "share"}
+_FLOATS = {"diversity", "novelty", "context_weight", "price_min", "price_max", "share", "exposure_cap"}
+_ARM_KEYS = {"share", "exposure_cap"}
 _BOOLS = {"exclude_bought", "allow_rebuys", "in_stock_only", "new_products"}
 _POOL = 200  # model candidates re-ranked, as in core.candidates
 
@@ -54,6 +56,7 @@ class Arm:
     model: str = "latest"  # a model id, "latest", a neural kind, a baseline name or "none"
     controls: Controls = field(default_factory=lambda: Controls(new_products=False))
     share: float = 1.0  # relative traffic weight (normalised over the arms)
+    exposure_cap: float | None = None  # no product in more than this share of the arm's lists
 
     def describe(self, label: str | None = None) -> str:
         """'GRU (recurrent) (diversity=0.3)': the model's label and the settings that differ."""
@@ -62,6 +65,8 @@ class Arm:
                    if getattr(c, f.name) != getattr(base, f.name) and f.name != "n"]
         if self.model == "none":
             return "No recommendations"
+        if self.exposure_cap:
+            changed.append(f"exposure cap {self.exposure_cap:.0%}")
         return (label or self.model) + (f" ({', '.join(changed)})" if changed else "")
 
 
@@ -77,12 +82,12 @@ def parse_arm(spec: str) -> Arm:
     if not model:
         raise ValueError(f"Arm '{spec}': the model is missing after '='.")
     values: dict[str, object] = {}
-    share = 1.0
+    share, cap = 1.0, None
     names = {f.name for f in fields(Controls)}
     for part in filter(None, (p.strip() for p in opts.split(","))):
         key, eq, value = (s.strip() for s in part.partition("="))
-        if not eq or (key not in names and key != "share"):
-            known = ", ".join(sorted(names | {"share"}))
+        if not eq or (key not in names and key not in _ARM_KEYS):
+            known = ", ".join(sorted(names | _ARM_KEYS))
             raise ValueError(f"Arm '{name}': unknown setting '{part}'. Known settings: {known}.")
         try:
             if key in _BOOLS:
@@ -99,12 +104,16 @@ def parse_arm(spec: str) -> Arm:
             raise ValueError(f"Arm '{name}': '{key}={value}' is not a valid value.") from None
         if key == "share":
             share = float(parsed)  # type: ignore[arg-type]
+        elif key == "exposure_cap":
+            cap = float(parsed)  # type: ignore[arg-type]
         else:
             values[key] = parsed
     if not share > 0:
         raise ValueError(f"Arm '{name}': share must be above 0.")
+    if cap is not None and not 0 < cap <= 1:
+        raise ValueError(f"Arm '{name}': exposure_cap is a share of the lists, above 0 and at most 1.")
     controls = replace(Controls(new_products=False), **values)  # Controls checks the ranges
-    return Arm(name, model, controls, share)
+    return Arm(name, model, controls, share, cap)
 
 
 def resolve_model(store: Store, model: str) -> str | None:
@@ -200,6 +209,17 @@ def batch_lists(engine: Engine, keys: list[str], controls: Controls, as_of: int 
         if progress:
             progress(min(1.0, (start + len(sel)) / max(len(todo), 1)))
     return Lists(rows, mode)
+
+
+def capped_lists(engine: Engine, keys: list[str], controls: Controls, cap: float, seed: int = 0,
+                 progress: Callable[[float], None] | None = None) -> Lists:
+    """``batch_lists`` under an exposure cap: each customer's 50 best candidates, then no product
+    in more than ``cap`` of the lists (``core.fairness.cap_exposure``, customers in a seeded order)."""
+    from core.fairness import cap_exposure
+
+    deep = batch_lists(engine, keys, replace(controls, n=max(50, controls.n)), progress=progress)
+    rows = cap_exposure(deep.rows + 1, controls.n, cap, seed) - 1
+    return Lists(rows, deep.mode)
 
 
 def _fill_fallbacks(engine: Engine, keys: list[str], mode: np.ndarray, rows: np.ndarray, controls: Controls,
@@ -301,5 +321,5 @@ def _top_rows(engine: Engine, users: np.ndarray, allowed: np.ndarray, excluded: 
     return out
 
 
-__all__ = ["MODE_CODES", "Arm", "Lists", "batch_lists", "best_sellers", "no_lists", "parse_arm",
-           "resolve_model"]
+__all__ = ["MODE_CODES", "Arm", "Lists", "batch_lists", "best_sellers", "capped_lists", "no_lists",
+           "parse_arm", "resolve_model"]

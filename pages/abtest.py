@@ -64,11 +64,15 @@ for i, col in enumerate(st.columns(n_arms)):
         diversity = st.slider("Diversity", 0.0, 1.0, 0.0, 0.1, key=f"ab_div_{shop}_{i}",
                               disabled=model == "none")
         novelty = st.slider("Novelty", 0.0, 1.0, 0.0, 0.1, key=f"ab_nov_{shop}_{i}", disabled=model == "none")
+        cap = st.number_input("Exposure cap (% of lists, 0 = none)", 0, 100, 0, key=f"ab_cap_{shop}_{i}",
+                              disabled=model == "none",
+                              help="No product in more than this share of the arm's lists: spreads "
+                                   "attention over more of the catalog, usually at some cost.")
         share = st.number_input("Traffic (%)", 1, 99, 100 // n_arms, key=f"ab_share_{shop}_{i}_{n_arms}")
         st.caption("Control" if i == 0 else "Challenger")
         arms.append(Arm(name.strip() or "ABCD"[i], model,
                         Controls(n=int(n_slots), diversity=diversity, novelty=novelty, new_products=False),
-                        float(share)))
+                        float(share), cap / 100 if cap and model != "none" else None))
 
 with st.expander("World assumptions and options"):
     w1, w2, w3 = st.columns(3)

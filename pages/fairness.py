@@ -51,7 +51,8 @@ table = fairness_audit.exposure_table(report).rename(index=names)
 st.dataframe(table.style.format("{:.3f}"))
 st.caption(f"'diversity {fairness_audit.DIVERSITY}' and 'exposure cap {fairness_audit.CAP:.0%}' show what "
            "changing the setting would do: more of the catalog shown, usually at some cost in accuracy. "
-           "Diversity is a control on the Customer page and in every A/B arm.")
+           "Diversity is a control on the Customer page and in every A/B arm; the exposure cap can be "
+           "tried as an A/B arm's setting, to see what it does to revenue.")
 
 st.subheader("Customers: who gets good lists")
 groups = pd.DataFrame(report["groups"])

@@ -46,10 +46,13 @@ def test_parse_arm_reads_specs_and_explains_mistakes() -> None:
     assert arm.controls.diversity == 0.3 and arm.controls.n == 8
     assert arm.controls.exclude_categories == ("Toys", "Books")
     assert policies.parse_arm("C=none").model == "none"
+    capped = policies.parse_arm("D=itemknn:exposure_cap=0.05")
+    assert capped.exposure_cap == 0.05 and capped.describe("Item-kNN") == "Item-kNN (exposure cap 5%)"
     for spec, words in (("B", "NAME=MODEL"), ("B=gru:colour=red", "unknown setting"),
                         ("B=gru:diversity=lots", "not a valid value"),
                         ("B=gru:diversity=3", "between 0 and 1"),
-                        ("=gru", "Arm name"), ("B=gru:share=0", "share")):
+                        ("=gru", "Arm name"), ("B=gru:share=0", "share"),
+                        ("B=gru:exposure_cap=2", "exposure_cap")):
         with pytest.raises(ValueError, match=words):
             policies.parse_arm(spec)
 
@@ -130,3 +133,15 @@ def test_batch_lists_as_of_each_customers_own_visit(store: Store) -> None:
     for key, t, rows in zip(keys, when, lists.rows, strict=True):
         res = engine.recommend(key, controls, Context(), int(t), explain_picks=False)
         assert list(rows[rows >= 0]) == list(engine.catalog.row([p.product_id for p in res.picks])), key
+
+
+def test_an_exposure_capped_arm_spreads_its_lists(store: Store) -> None:
+    engine = recommend.load(store, "itemknn")
+    keys = list(engine.customers.index)
+    plain = policies.batch_lists(engine, keys, Controls(new_products=False))
+    capped = policies.capped_lists(engine, keys, Controls(new_products=False), 0.05)
+    for lists in (plain, capped):
+        assert lists.rows.shape == (len(keys), 10)
+    most = np.bincount(capped.rows[capped.rows >= 0]).max()
+    assert most <= np.ceil(0.05 * len(keys)) < np.bincount(plain.rows[plain.rows >= 0]).max()
+    assert len(np.unique(capped.rows[capped.rows >= 0])) > len(np.unique(plain.rows[plain.rows >= 0]))
