@@ -178,6 +178,9 @@ class Store:
         self.shop = shop
         self.read_only = read_only
         self._write_lock = threading.Lock()
+        self._gate = threading.Condition()  # compaction waits for open cursors and holds off new ones
+        self._open_cursors = 0
+        self._swapping = False
 
     @classmethod
     def open(
@@ -240,11 +243,20 @@ class Store:
 
     @contextmanager
     def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        cur = self._con.cursor()
+        with self._gate:
+            while self._swapping:
+                self._gate.wait()
+            self._open_cursors += 1
         try:
-            yield cur
+            cur = self._con.cursor()
+            try:
+                yield cur
+            finally:
+                cur.close()
         finally:
-            cur.close()
+            with self._gate:
+                self._open_cursors -= 1
+                self._gate.notify_all()
 
     # -- facts about the store ---------------------------------------------------------------
     def schema_version(self) -> int:
@@ -270,20 +282,42 @@ class Store:
 
     def compact(self) -> None:
         """Rewrite the file so deleted rows cannot be read back from its free blocks: every table
-        is copied into a fresh file, which replaces the old one atomically (fsync, rename)."""
+        is copied into a fresh file, which replaces the old one atomically (fsync, rename).
+
+        Queries from other threads wait while the file is swapped; if anything fails, the fresh
+        file is removed and the shop stays as it was, open and complete."""
         if self.read_only:
             raise StoreError(f"Shop {self.shop!r} is open read-only.")
         fresh = self.path.with_name(f".{self.path.stem}.compact.duckdb")
         with self._write_lock:
-            fresh.unlink(missing_ok=True)
-            with self._cursor() as cur:
-                cur.execute("CHECKPOINT")
-                name = cur.execute("SELECT current_database()").fetchall()[0][0]
-                literal = "'" + str(fresh).replace("'", "''") + "'"
-                cur.execute(f"ATTACH {literal} AS shoplens_fresh")
+            with self._gate:
+                self._swapping = True
+                while self._open_cursors:
+                    self._gate.wait()
+            try:
+                self._swap_in_copy(fresh)
+            finally:
+                fresh.unlink(missing_ok=True)
+                with self._gate:
+                    self._swapping = False
+                    self._gate.notify_all()
+
+    def _swap_in_copy(self, fresh: Path) -> None:
+        fresh.unlink(missing_ok=True)
+        cur = self._con.cursor()
+        try:
+            cur.execute("CHECKPOINT")
+            name = cur.execute("SELECT current_database()").fetchall()[0][0]
+            literal = "'" + str(fresh).replace("'", "''") + "'"
+            cur.execute(f"ATTACH {literal} AS shoplens_fresh")
+            try:
                 cur.execute(f"COPY FROM DATABASE {quote_ident(name)} TO shoplens_fresh")
+            finally:
                 cur.execute("DETACH shoplens_fresh")
-            self._con.close()
+        finally:
+            cur.close()
+        self._con.close()
+        try:
             fd = os.open(fresh, os.O_RDONLY)
             try:
                 os.fsync(fd)
@@ -295,6 +329,7 @@ class Store:
                 os.fsync(dir_fd)
             finally:
                 os.close(dir_fd)
+        finally:  # the new file, or the old one when the swap failed: the store stays usable
             self._con = duckdb.connect(str(self.path))
 
     def close(self) -> None:

@@ -233,3 +233,22 @@ def test_queries_from_several_threads(store: Store) -> None:
         t.join(30)
     assert not errors
     assert results == [100] * 80
+
+
+def test_compaction_that_fails_leaves_the_shop_as_it_was(store, monkeypatch) -> None:
+    store.execute("CREATE TABLE t AS SELECT 'c_' || i AS k FROM range(1000) r(i)")
+    store.execute("DELETE FROM t WHERE k < 'c_5'")
+    left = store.scalar("SELECT count(*) FROM t")
+
+    def broken(*_args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("core.store.os.replace", broken)
+    with pytest.raises(OSError, match="disk full"):
+        store.compact()
+    monkeypatch.undo()
+    assert store.scalar("SELECT count(*) FROM t") == left  # reopened, complete
+    assert not list(store.path.parent.glob(".*.compact.duckdb"))  # no half-written copy left
+    store.compact()
+    assert store.scalar("SELECT count(*) FROM t") == left
+    assert b"c_1" not in store.path.read_bytes()  # the deleted rows are gone from the file
