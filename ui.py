@@ -222,3 +222,11 @@ def md_escape(text: str) -> str:
     for ch in "`*_{}[]()#+-.!|<>~$:":
         out = out.replace(ch, "\\" + ch)
     return out
+
+
+def forget_people() -> None:
+    """Drop the cached engines, customer data and data caches at once (after an erasure or a
+    consent change): they hold customers' histories, which must not outlive the change."""
+    _engine.clear()
+    _customer_data.clear()
+    st.cache_data.clear()

@@ -57,7 +57,7 @@ def keys_of(store: Store, given: list[str]) -> list[str]:
     out = []
     for raw in given:
         found = customer.find(store, raw) or customer.find(store, normalize_customer_id(raw))
-        out.append(found or (raw if raw.startswith(privacy.KEY_PREFIX)
+        out.append(found or (raw if privacy.is_key(raw)
                              else privacy.pseudonymize(store.shop, [normalize_customer_id(raw)])[0]))
     return out
 

@@ -24,7 +24,7 @@ def find(store: Store, given: str) -> str | None:
     given = given.strip()
     if not given:
         return None
-    candidates = [given] if given.startswith(privacy.KEY_PREFIX) else []
+    candidates = [given] if privacy.is_key(given) else []
     candidates.append(privacy.pseudonymize(store.shop, [given])[0])
     for key in candidates:
         if store.scalar("SELECT count(*) FROM customers WHERE customer_key = ?", [key]):

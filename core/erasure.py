@@ -78,6 +78,8 @@ def erase(store: Store, keys: list[str], compact: bool = True) -> Erasure:
             tx.execute(f"DELETE {where}")
         rows["rejected import lines"] = _erase_rejections(tx, store.shop, set(keys))
         tx.execute("INSERT OR IGNORE INTO suppressed SELECT token, now()::TIMESTAMP FROM erase_keys")
+        # owed until the file is rewritten; a failed or skipped rewrite is retried at the next open
+        tx.execute("INSERT OR REPLACE INTO settings VALUES ('compact_pending', '1')")
         tx.unregister("erase_keys")
     files = drop_from_segments(store.shop, set(keys))
     marked = mark_for_retraining(store.shop, f"{len(keys)} customer(s) erased") if rows["events"] else []
@@ -86,9 +88,21 @@ def erase(store: Store, keys: list[str], compact: bool = True) -> Erasure:
           {"rows": rows, "segment_files": files, "models_marked": len(marked)})
     if compact:
         store.compact()
+    _sweep_copies(store.shop)
     result.seconds = (datetime.now(UTC) - started).total_seconds()
     log.info("erased %d customer(s) from %s: %s", len(keys), store.shop, rows)
     return result
+
+
+def _sweep_copies(shop: str) -> None:
+    """Remove uploaded and converted copies of import files (they hold whole exports, raw ids
+    included): an erasure must not leave the customer in a temporary file."""
+    from core import config
+
+    root = config.home() / "tmp"
+    for path in [*root.glob("*"), *(root / "uploads" / shop).glob("*")]:
+        if path.is_file():
+            path.unlink(missing_ok=True)
 
 
 def _erase_rejections(tx: object, shop: str, keys: set[str]) -> int:
@@ -119,12 +133,12 @@ def drop_from_segments(shop: str, keys: set[str]) -> int:
         gone = np.isin(run.keys.astype(str), list(keys))
         if not gone.any():
             continue
-        segments._save(_without(run, gone), path)
+        segments._save(without_points(run, gone), path)
         changed += 1
     return changed
 
 
-def _without(run: segments.SegmentRun, gone: np.ndarray) -> segments.SegmentRun:
+def without_points(run: segments.SegmentRun, gone: np.ndarray) -> segments.SegmentRun:
     """The run without the points in ``gone``; the cluster tree loses their leaves (cluster ids,
     which follow the points' ids, shift down)."""
     n, keep = len(gone), ~gone
@@ -139,6 +153,8 @@ def _without(run: segments.SegmentRun, gone: np.ndarray) -> segments.SegmentRun:
     tree["child"], tree["parent"] = child, parent - m
     tree = tree[~drop].reset_index(drop=True)
     meta = {**run.meta, "erased_since_built": int(run.meta.get("erased_since_built", 0)) + m}
+    if "leaf_nodes" in meta:  # segment -> its node in the tree: node ids follow the points' ids
+        meta["leaf_nodes"] = {s: int(v) - m for s, v in meta["leaf_nodes"].items()}
     return segments.SegmentRun(run.keys[keep], run.map[keep], run.space[keep], run.labels[keep],
                                run.probabilities[keep], run.nearest[keep] if len(run.nearest) == n
                                else run.nearest, tree, meta)
@@ -160,8 +176,9 @@ def mark_for_retraining(shop: str, reason: str) -> list[str]:
     return models
 
 
-def retrain_notice(shop: str) -> dict | None:
-    """Models that need retraining and why, or None. A model trained after the notice clears it."""
+def retrain_notice(shop: str, fingerprint: str | None = None) -> dict | None:
+    """Models that need retraining and why, or None. A model trained since clears it - one that
+    read the data as it is now (``fingerprint``, ``core.sequences.fingerprint``) when given."""
     path: Path = artifacts.models_dir(shop) / RETRAIN
     if not path.exists():
         return None
@@ -170,7 +187,10 @@ def retrain_notice(shop: str) -> dict | None:
     notice["models"] = [m for m in notice["models"] if m in current]
     latest = artifacts.latest_id(shop)
     if latest and latest not in notice["models"]:
-        return None  # the model in use was trained since: the notice is done
+        manifest = next((m for m in artifacts.list_models(shop) if m.get("model_id") == latest), {})
+        if fingerprint is None or manifest.get("data_fingerprint") == fingerprint:
+            return None  # the model in use was trained since, on today's data: the notice is done
+        notice["models"] = [*notice["models"], latest]
     return notice if notice["models"] else None
 
 
@@ -213,14 +233,26 @@ def purge_preview(store: Store, days: int, now: datetime | None = None) -> tuple
 def purge_older_than(store: Store, days: int, now: datetime | None = None, compact: bool = True) -> int:
     """Delete events older than ``days`` (and reviews), mark models, compact; returns events deleted."""
     n, cutoff = purge_preview(store, days, now)
+    # customers whose every event and review is older: nothing of theirs is kept after the purge
+    gone_sql = """SELECT customer_key FROM (
+            SELECT customer_key, ts FROM events UNION ALL SELECT customer_key, ts FROM reviews)
+        WHERE customer_key IS NOT NULL GROUP BY customer_key HAVING max(ts) < ?"""
     with store.transaction() as tx:
+        gone = [r[0] for r in tx.rows(gone_sql, [cutoff])]
         tx.execute("DELETE FROM events WHERE ts < ?", [cutoff])
         reviews = int(tx.scalar("SELECT count(*) FROM reviews WHERE ts < ?", [cutoff]) or 0)
         tx.execute("DELETE FROM reviews WHERE ts < ?", [cutoff])
+        if gone:
+            tx.register("gone_keys", pd.DataFrame({"k": gone}))
+            tx.execute("DELETE FROM customers WHERE customer_key IN (SELECT k FROM gone_keys)")
+            tx.unregister("gone_keys")
+    if gone:
+        drop_from_segments(store.shop, set(gone))
     if n:
         mark_for_retraining(store.shop, f"events before {cutoff:%Y-%m-%d} purged (retention {days} days)")
-    audit(store, "purge", 0, n + reviews, {"days": days, "cutoff": f"{cutoff:%Y-%m-%d}", "events": n,
-                                          "reviews": reviews})
+    audit(store, "purge", len(gone), n + reviews + len(gone),
+          {"days": days, "cutoff": f"{cutoff:%Y-%m-%d}", "events": n, "reviews": reviews,
+           "customers": len(gone)})
     if compact and (n or reviews):
         store.compact()
     return n

@@ -142,7 +142,8 @@ def plan_file(store: Store, path: Path, preset: str | None = None,
         raise IngestError(f"{source.name} has no rows: export the table again with its rows.")
     chosen = mapping or presets.detect(source.columns, preset)
     rejects = ["csv_rejects"] if source.format == "csv" else []
-    return TablePlan(chosen.kind, chosen, source.name, source.relation, dict(source.params),
+    label = pii.scrub_text(source.name)  # a file named after a person's e-mail is not stored as such
+    return TablePlan(chosen.kind, chosen, label, source.relation, dict(source.params),
                      source.columns, [source], rejects_tables=rejects)
 
 

@@ -37,6 +37,7 @@ def land_table(tx: Transaction, plan: TablePlan, report: TableReport, import_id:
     """Insert the staged rows of ``plan`` and its rejections; drop the temporary tables."""
     if shop is not None:
         _drop_erased(tx, shop, report)
+        _drop_expired(tx, report)
     _rejections(tx, plan, report, import_id)
     writer = {"events": _events, "customers": _customers, "products": _products,
               "reviews": _reviews}[plan.kind]
@@ -67,9 +68,24 @@ def _drop_erased(tx: Transaction, shop: str, report: TableReport) -> None:
     lines = int(tx.scalar("SELECT count(*) FROM fin WHERE customer_key IN (SELECT k FROM erased_keys)") or 0)
     tx.execute("DELETE FROM fin WHERE customer_key IN (SELECT k FROM erased_keys)")
     tx.unregister("erased_keys")
-    report.accepted = max(report.accepted - lines, 0)
     report.warnings.append(f"{lines:,} lines of {len(gone):,} erased customer(s) were left out: they asked "
                            "to be erased, and stay erased.")
+
+
+def _drop_expired(tx: Transaction, report: TableReport) -> None:
+    """Leave out events and reviews older than the shop's retention period (``core.erasure``):
+    a re-import of an old export does not bring back what was purged."""
+    days = tx.scalar("SELECT value FROM settings WHERE name = 'retention_days'")
+    columns = {r[0] for r in tx.rows("SELECT column_name FROM information_schema.columns "
+                                     "WHERE table_name = 'fin'")}
+    if not days or "ts" not in columns or "customer_key" not in columns:
+        return
+    where = "FROM fin WHERE ts < now()::TIMESTAMP - to_days(CAST(? AS INTEGER))"
+    lines = int(tx.scalar("SELECT count(*) " + where, [int(days)]) or 0)
+    if lines:
+        tx.execute("DELETE " + where, [int(days)])
+        report.warnings.append(f"{lines:,} lines older than the retention period ({int(days):,} days) "
+                               "were left out.")
 
 
 def _rejections(tx: Transaction, plan: TablePlan, report: TableReport, import_id: int) -> None:
@@ -143,7 +159,10 @@ def _upsert(tx: Transaction, plan: TablePlan, report: TableReport, import_id: in
     report.inserted = int(tx.scalar(
         "SELECT count(*) " + _NEW + " ANTI JOIN " + table + " t ON f." + key + " = t." + key))
     report.already_present = report.accepted - report.inserted
-    updates = [f"{c} = excluded.{c}" for c in _UPDATABLE[table] if c in mapped]
+    # an objection to profiling stands until it is withdrawn on purpose (core.erasure.set_consent):
+    # a re-imported export that says nothing, or "yes", does not undo it
+    updates = [f"{c} = customers.{c} AND excluded.{c}" if c == "consent_profiling" else f"{c} = excluded.{c}"
+               for c in _UPDATABLE[table] if c in mapped]
     if table == "customers" and "first_seen" in mapped:
         updates.append("first_seen = least(customers.first_seen, excluded.first_seen)")
     action = "DO UPDATE SET " + ", ".join(updates) if updates else "DO NOTHING"

@@ -44,10 +44,10 @@ def _value_expr(f: str, mapped: bool, formats: dict[str, tuple[str, bool]]) -> s
     if f == "event_type":
         return checks.map_expr(col, checks.EVENT_TYPES, keep_unknown=True)
     if f == "device":
-        return checks.map_expr(col, checks.DEVICES, keep_unknown=True)
+        return pii.scrub_sql(checks.map_expr(col, checks.DEVICES, keep_unknown=True))
     if f in ("channel", "status"):
-        return f"lower({col})"
-    if f in pii.TEXT_FIELDS:
+        return pii.scrub_sql(f"lower({col})")
+    if f in pii.TEXT_FIELDS or f in pii.LABEL_FIELDS:
         return pii.scrub_sql(col)  # e-mails and phone numbers in free text -> [email] / [phone]
     return col
 

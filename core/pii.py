@@ -35,6 +35,8 @@ CONTENT_VALUES = 300  # distinct values per column that content detection looks 
 _CODES = {"product_id", "order_id", "session_id"}  # codes that may look like phone numbers
 _NUMBERS = {"unit_price", "price", "quantity", "stock", "rating"}  # may have many decimals
 TEXT_FIELDS = ("text", "title", "description")  # free text: kept, with contact details scrubbed
+# short labels that could still carry a stray e-mail or phone number: scrubbed the same way
+LABEL_FIELDS = ("region", "country", "city", "category", "brand")
 
 EMAIL = r"""[^\s@<>(),;:"\[\]]+@[^\s@<>(),;:"\[\]]+\.[A-Za-z]{2,}"""
 PHONE = "|".join((

@@ -30,6 +30,12 @@ def shop_secret(shop: str) -> bytes:
     return path.read_bytes()
 
 
+def is_key(text: str) -> bool:
+    """True for a stored customer key (``c_`` and 20 hex digits), not for a raw id like 'c_77'."""
+    return len(text) == len(KEY_PREFIX) + _KEY_HEX and text.startswith(KEY_PREFIX) and all(
+        ch in "0123456789abcdef" for ch in text[len(KEY_PREFIX):])
+
+
 def pseudonymize(shop: str, raw_ids: Iterable[str]) -> list[str]:
     """Keyed hashes (HMAC-SHA256, 80 bits shown) of the shop's own customer ids."""
     key = shop_secret(shop)

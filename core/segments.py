@@ -260,6 +260,13 @@ def build(store: Store, model_id: str | None = None, cfg: SegmentConfig | None =
                 "n_customers": int(len(keys)), "n_segments": run.n_segments,
                 "unassigned": run.unassigned_share, "leaf_nodes": leaves}
     if reducer is None and clusterer is None:
+        if sequences.fingerprint(store) != data:  # erasures or objections while it was built
+            from core.erasure import without_points
+
+            allowed = {r[0] for r in store.rows("SELECT customer_key FROM customers WHERE consent_profiling")}
+            gone = np.array([k not in allowed for k in run.keys], dtype=bool)
+            if gone.any():
+                run = without_points(run, gone)
         _save(run, path)
         tmp = path.with_name(".LATEST.tmp")
         tmp.write_text(path.name)

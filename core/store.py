@@ -198,6 +198,10 @@ class Store:
         store = cls(con, path, shop, read_only)
         if not read_only:
             store._migrate()
+            if store.schema_version() >= 3 and store.scalar(
+                    "SELECT count(*) FROM settings WHERE name = 'compact_pending'"):
+                log.info("Shop %s: finishing an interrupted rewrite after deletions", shop)
+                store.compact()
         elif (version := store.schema_version()) < SCHEMA_VERSION:
             con.close()
             raise StoreError(
@@ -289,6 +293,8 @@ class Store:
         if self.read_only:
             raise StoreError(f"Shop {self.shop!r} is open read-only.")
         fresh = self.path.with_name(f".{self.path.stem}.compact.duckdb")
+        if self.schema_version() >= 3:  # deletions to wipe: the rewrite below is what they owe
+            self.execute("INSERT OR REPLACE INTO settings VALUES ('compact_pending', '1')")
         with self._write_lock:
             with self._gate:
                 self._swapping = True
@@ -296,6 +302,8 @@ class Store:
                     self._gate.wait()
             try:
                 self._swap_in_copy(fresh)
+                with self._con.cursor() as cur:
+                    cur.execute("DELETE FROM settings WHERE name = 'compact_pending'")
             finally:
                 fresh.unlink(missing_ok=True)
                 with self._gate:

@@ -23,7 +23,7 @@ except ValueError as err:
     st.warning(str(err))
     st.stop()
 
-notice = erasure.retrain_notice(shop)
+notice = erasure.retrain_notice(shop, prep.fingerprint)
 if notice:
     why = "; ".join(f"{r['why']} ({r['when'][:10]})" for r in notice["reasons"][-3:])
     st.warning(f"Retrain: models {', '.join(notice['models'])} were trained on data that has since been "

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from core import access, artifacts, customer, erasure, privacy
+from core import access, artifacts, customer, erasure, privacy, sequences
 from core.checks import normalize_customer_id
 
 store = ui.page_start("pages/privacy.py", "Privacy")
@@ -25,7 +25,7 @@ c3.metric("Share objecting", f"{objecting / total:.1%}" if total else "-")
 c4.metric("Erased (suppressed)", f"{suppressed:,}",
           help="Customers erased: a re-import will not bring them back.")
 
-notice = erasure.retrain_notice(shop)
+notice = erasure.retrain_notice(shop, sequences.fingerprint(store))
 if notice:
     why = "; ".join(f"{r['why']} ({r['when'][:10]})" for r in notice["reasons"][-3:])
     st.warning(f"Models trained on data that is gone need retraining: {', '.join(notice['models'])}. "
@@ -41,7 +41,7 @@ if given:
     if key is None:
         st.info("This shop holds no customer with that id. Erasing it still stops a later import from "
                 "bringing them in.")
-        key = given if given.startswith(privacy.KEY_PREFIX) else privacy.pseudonymize(
+        key = given if privacy.is_key(given) else privacy.pseudonymize(
             shop, [normalize_customer_id(given)])[0]
         known = False
     else:
@@ -54,6 +54,7 @@ if given:
         objects = left.toggle("Objects to profiling", value=not consent, key=f"priv_obj_{shop}_{key}")
         if objects == consent:  # the toggle was changed
             erasure.set_consent(store, [key], consent=not objects)
+            ui.forget_people()
             st.rerun()
         if right.button("Prepare export (JSON and CSV)", key=f"priv_export_{shop}_{key}",
                         icon=":material/download:"):
@@ -82,6 +83,8 @@ if given:
                      icon=":material/delete_forever:"):
             with st.spinner("Erasing and rewriting the shop's file..."):
                 result = erasure.erase(store, [key])
+            st.session_state.pop(f"priv_data_{shop}", None)  # their export, if prepared
+            ui.forget_people()
             st.session_state[f"priv_erased_{shop}"] = (
                 f"Erased: {', '.join(f'{n:,} {t}' for t, n in result.rows.items())} removed in "
                 f"{result.seconds:.1f}s" + (" (they were not in the shop)." if not known else "."))
@@ -108,6 +111,7 @@ if current:
     if old and st.button(f"Delete those {old:,} events now", key=f"priv_purge_{shop}"):
         with st.spinner("Deleting and rewriting the shop's file..."):
             erasure.purge_older_than(store, current)
+        ui.forget_people()
         st.rerun()
 
 # -- audit ---------------------------------------------------------------------------------------------
