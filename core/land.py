@@ -42,6 +42,8 @@ def land_table(tx: Transaction, plan: TablePlan, report: TableReport, import_id:
     writer = {"events": _events, "customers": _customers, "products": _products,
               "reviews": _reviews}[plan.kind]
     writer(tx, plan, report, import_id)
+    if shop is not None:
+        _apply_objections(tx, shop, import_id)
     tx.execute("DROP VIEW IF EXISTS chk")
     for table in ("fin", "chk_rows", "dup", "dupkeys", "rj", "idmap", "badlines"):
         tx.execute("DROP TABLE IF EXISTS " + table)
@@ -70,6 +72,23 @@ def _drop_erased(tx: Transaction, shop: str, report: TableReport) -> None:
     tx.unregister("erased_keys")
     report.warnings.append(f"{lines:,} lines of {len(gone):,} erased customer(s) were left out: they asked "
                            "to be erased, and stay erased.")
+
+
+def _apply_objections(tx: Transaction, shop: str, import_id: int) -> None:
+    """Customers new in this import who objected to profiling before they were in the shop."""
+    if not tx.scalar("SELECT count(*) FROM objections"):
+        return
+    from core import privacy
+
+    keys = [r[0] for r in tx.rows("SELECT customer_key FROM customers WHERE import_id = ? AND "
+                                  "consent_profiling", [import_id])]
+    waiting = {t for (t,) in tx.rows("SELECT token FROM objections")}
+    objecting = [k for k, t in zip(keys, privacy.objection_tokens(shop, keys), strict=True) if t in waiting]
+    if objecting:
+        tx.register("objecting", pd.DataFrame({"k": objecting}))
+        tx.execute("UPDATE customers SET consent_profiling = FALSE "
+                   "WHERE customer_key IN (SELECT k FROM objecting)")
+        tx.unregister("objecting")
 
 
 def _drop_expired(tx: Transaction, report: TableReport) -> None:

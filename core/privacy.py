@@ -51,3 +51,9 @@ def suppression_tokens(shop: str, keys: Iterable[str]) -> list[str]:
     key = shop_secret(shop)
     return [hmac.new(key, b"suppress:" + str(k).encode("utf-8"), hashlib.sha256).hexdigest()
             for k in keys]
+
+
+def objection_tokens(shop: str, keys: Iterable[str]) -> list[str]:
+    """Tokens of objections recorded before the customer is in the shop (see ``suppression_tokens``)."""
+    key = shop_secret(shop)
+    return [hmac.new(key, b"object:" + str(k).encode("utf-8"), hashlib.sha256).hexdigest() for k in keys]

@@ -133,6 +133,14 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE TABLE settings (name VARCHAR PRIMARY KEY, value VARCHAR)",
         ],
     ),
+    (
+        4,
+        "privacy: objections of customers the shop does not hold yet",
+        ["""CREATE TABLE objections (
+                token       VARCHAR PRIMARY KEY,  -- keyed hash of the customer's key, never the key
+                recorded_at TIMESTAMP NOT NULL
+            )"""],
+    ),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 DATA_TABLES = ("customers", "products", "events", "reviews")

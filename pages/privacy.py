@@ -44,6 +44,10 @@ if given:
         key = given if privacy.is_key(given) else privacy.pseudonymize(
             shop, [normalize_customer_id(given)])[0]
         known = False
+        if st.button("Record their objection to profiling, for when they are imported",
+                     key=f"priv_object_later_{shop}_{key}"):
+            erasure.set_consent(store, [key], consent=False)
+            st.success("Recorded (as a keyed token): they will be imported as objecting to profiling.")
     else:
         known = True
         consent = bool(store.scalar("SELECT consent_profiling FROM customers WHERE customer_key = ?", [key]))

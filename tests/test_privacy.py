@@ -216,3 +216,19 @@ def test_objections_and_the_retention_period_survive_a_reimport(home: Path) -> N
 def test_a_raw_id_that_looks_like_a_key_is_hashed() -> None:
     assert privacy.is_key("c_" + "0123456789abcdef0123")
     assert not privacy.is_key("c_77") and not privacy.is_key("C_" + "0" * 20)
+
+
+def test_an_objection_recorded_before_the_customer_is_imported_holds(shoplens_home: Path,
+                                                                     tmp_path: Path) -> None:
+    csv = tmp_path / "orders.csv"
+    csv.write_text("order_id,date,product_id,quantity,price,customer_id\n"
+                   "1,2025-06-01 10:00,P1,1,9.90,later-77\n2,2025-06-02 10:00,P2,1,5.00,other-1\n",
+                   encoding="utf-8")
+    with Store.open("early") as store:
+        key = privacy.pseudonymize("early", ["later-77"])[0]
+        assert erasure.set_consent(store, [key], consent=False) == 0  # not in the shop yet
+        assert store.scalar("SELECT count(*) FROM objections") == 1
+        assert key not in str(store.rows("SELECT * FROM objections"))  # a token, not the key
+        ingest.import_paths(store, [csv])
+        consent = dict(store.rows("SELECT customer_key, consent_profiling FROM customers"))
+        assert consent[key] is False and consent[privacy.pseudonymize("early", ["other-1"])[0]] is True
