@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from core import config, offpolicy, simulate, stats
+from core import beyond, config, offpolicy, simulate, stats
 from core import world as world_mod
 from core.policies import MODE_CODES, Arm, Lists, batch_lists, capped_lists, no_lists, resolve_model
 from core.store import Store
@@ -261,30 +261,25 @@ def _guardrails(prepared: dict[str, Any], a: int, main: simulate.Run) -> dict[st
     consent: np.ndarray = prepared["consent"]
     objectors = ~consent
     shown = lists.rows[:, 0] >= 0
-    shown_rows = lists.rows >= 0
     non_personal = lists.mode != MODE_CODES.index("personalized")
     return {"diversity": _diversity(prepared["catalog"].content, lists.rows),
             "personalised_share": lists.mode_share("personalized"),
             "objectors": int(objectors.sum()),
             "objectors_non_personalised": float(np.mean(non_personal[objectors])) if objectors.any() else 1.0,
-            "coverage": len(np.unique(lists.rows[shown_rows])) / max(len(prepared["catalog"].products), 1),
+            "coverage": beyond.coverage(lists.rows + 1, len(prepared["catalog"].products)),
             "with_list": float(shown.mean()) if len(shown) else 0.0}
 
 
 def _diversity(content: Any, rows: np.ndarray) -> float:
-    """Mean intra-list diversity (1 - mean content cosine of pairs) of a fixed sample of lists."""
+    """Mean intra-list diversity (``core.beyond``, content cosine) of a fixed sample of lists."""
     rng = np.random.default_rng(0)
     sample = rows[rng.permutation(len(rows))[:LIST_SAMPLE]]
-    scores = []
-    for r in sample:
-        r = r[r >= 0]
-        if len(r) < 2:
-            continue
-        v = content[r]
-        sims = (v @ v.T).toarray()
-        m = len(r)
-        scores.append(1.0 - (sims.sum() - np.trace(sims)) / (m * (m - 1)))
-    return float(np.mean(scores)) if scores else float("nan")
+    used = np.unique(sample[sample >= 0])
+    if not len(used):
+        return float("nan")
+    vectors = np.vstack([np.zeros(content.shape[1]), content[used].toarray()])  # row 0: empty slot
+    compact = np.where(sample >= 0, np.searchsorted(used, sample) + 1, 0)
+    return beyond.intra_list_diversity(compact, vectors)
 
 
 # -- saved runs ------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from core import artifacts, privacy, segments
-from core.store import Store
+from core.store import Store, quote_ident
 
 log = logging.getLogger(__name__)
 RETRAIN = "RETRAIN.json"  # in the shop's models folder: why its models need retraining
@@ -73,7 +73,7 @@ def erase(store: Store, keys: list[str], compact: bool = True) -> Erasure:
     with store.transaction() as tx:
         tx.register("erase_keys", frame)
         for table in ("events", "reviews", "customers"):
-            where = f"FROM {table} WHERE customer_key IN (SELECT k FROM erase_keys)"
+            where = f"FROM {quote_ident(table)} WHERE customer_key IN (SELECT k FROM erase_keys)"
             rows[table] = int(tx.scalar(f"SELECT count(*) {where}") or 0)
             tx.execute(f"DELETE {where}")
         rows["rejected import lines"] = _erase_rejections(tx, store.shop, set(keys))
