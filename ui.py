@@ -17,9 +17,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core import config, demo, overview
-from core.jobs import JobRunner
-from core.store import Store, StoreError
+from core.demo import demo
+from core.shop import overview
+from core.store import config
+from core.store.jobs import JobRunner
+from core.store.store import Store, StoreError
 
 SHOP_KEY = "shop"
 FRAMED, WANTED = "_framed_by_app", "_wanted_page"
@@ -177,15 +179,14 @@ def delta(now: float | None, before: float | None, percent_points: bool = False)
 
 def safe_table(df: pd.DataFrame) -> pd.DataFrame:
     """Cells starting with = + - @ neutralised, for CSV downloads opened in spreadsheets."""
-    from core.audience import safe_cells
+    from core.segments.audience import safe_cells
 
     return safe_cells(df)
 
 
 @st.cache_resource(show_spinner="Reading every customer's behaviour...", max_entries=4)
 def _customer_data(shop: str, version: int) -> Any:
-    from core import profiles
-
+    from core.segments import profiles
     return profiles.load(get_store(shop))
 
 
@@ -195,16 +196,14 @@ def customer_data(store: Store) -> Any:
 
 
 def _segments_stamp(shop: str) -> float:
-    from core import segments
-
+    from core.segments import segments
     latest = segments.cache_dir(shop) / "LATEST"
     return latest.stat().st_mtime if latest.exists() else 0.0
 
 
 @st.cache_resource(show_spinner="Loading the model and the catalog...", max_entries=6)
 def _engine(shop: str, version: int, model: str, segments_stamp: float) -> Any:
-    from core import recommend
-
+    from core.recommend import recommend
     store = get_store(shop)
     names = recommend.segment_names(store, customer_data(store)) if segments_stamp else {}
     return recommend.load(store, model, names)

@@ -51,9 +51,9 @@ GRID: dict[str, dict[str, list[Any]]] = {
 
 def load_split(data: Path) -> Split:
     """Import both Online Retail II files into a throw-away shop and split its baskets."""
-    from core import ingest
-    from core.sequences import LogOptions, event_log
-    from core.store import Store
+    from core.ingest import ingest
+    from core.shop.sequences import LogOptions, event_log
+    from core.store.store import Store
 
     files = sorted(data.glob("online_retail_ii_*.parquet"))
     if not files:

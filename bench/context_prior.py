@@ -37,8 +37,8 @@ log = logging.getLogger("bench.context_prior")
 
 def true_context(engine, target):  # noqa: ANN001, ANN201 - bench helper
     """The held-out basket's own context as the page's ``Context``."""
-    from core.catalog import daypart_of
-    from core.ranking import Context
+    from core.recommend.ranking import Context
+    from core.shop.catalog import daypart_of
 
     hour = target.context.get("hour", 0) - 1
     device = target.context.get("device", 0)
@@ -48,7 +48,7 @@ def true_context(engine, target):  # noqa: ANN001, ANN201 - bench helper
 
 
 def recall(engine, keys: list[str], weight: float) -> float:  # noqa: ANN001
-    from core.ranking import Controls
+    from core.recommend.ranking import Controls
 
     out = []
     for key in keys:
@@ -62,8 +62,8 @@ def recall(engine, keys: list[str], weight: float) -> float:  # noqa: ANN001
 
 
 def measure(shop: str, trained: dict, n_keys: int) -> list[dict]:
-    from core import recommend
-    from core.store import Store
+    from core.recommend import recommend
+    from core.store.store import Store
 
     rows = []
     with Store.open(shop, read_only=True) as store:
@@ -88,8 +88,7 @@ def main() -> None:
     for noisy in ("core", "models", "numba"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     os.environ["SHOPLENS_HOME"] = tempfile.mkdtemp(prefix="shoplens-context-")
-    from core import demo
-
+    from core.demo import demo
     demo.create_demo_shop("demo")
     rows = measure("demo", train("demo", ("gru", "transformer"), 6, 0), args.baskets)
     real = ROOT.parent / "shared" / "data" / "online_retail_ii"

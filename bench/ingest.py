@@ -27,8 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core import ingest, synth  # noqa: E402
-from core.store import Store, quote_ident  # noqa: E402
+from core.demo import synth  # noqa: E402
+from core.ingest import ingest  # noqa: E402
+from core.store.store import Store, quote_ident  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 REAL = ROOT.parent / "shared" / "data" / "online_retail_ii"

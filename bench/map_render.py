@@ -28,7 +28,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
-    from core.segment_charts import segment_map
+    from core.segments.charts import segment_map
 
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     rng = np.random.default_rng(0)

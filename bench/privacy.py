@@ -31,8 +31,11 @@ def say(line: str = "") -> None:
 
 
 def measure(n_customers: int) -> dict:
-    from core import access, config, demo, erasure, recommend, synth
-    from core.store import Store
+    from core.demo import demo, synth
+    from core.privacy import access, erasure
+    from core.recommend import recommend
+    from core.store import config
+    from core.store.store import Store
 
     shop = f"priv{n_customers}"
     demo.create_demo_shop(shop, synth.SynthConfig(n_customers=n_customers), replace=True)

@@ -34,8 +34,7 @@ log = logging.getLogger("bench.quality")
 
 
 def _options(shop: str):
-    from core import sequences
-
+    from core.shop import sequences
     if shop == "online_retail_ii":
         return sequences.LogOptions(purchases_only=True, min_baskets=2)
     return sequences.LogOptions()
@@ -44,8 +43,8 @@ def _options(shop: str):
 def _run_one(home: str, shop: str, model: str, seed: int, queue: mp.Queue) -> None:
     """In a fresh process: prepare the shop's split, fit one model, evaluate it on test."""
     os.environ["SHOPLENS_HOME"] = home
-    from core import embeddings
-    from core.store import Store
+    from core.learn import embeddings
+    from core.store.store import Store
     from models import baselines, metrics
 
     with Store.open(shop, read_only=True) as store:
@@ -81,8 +80,9 @@ def measure(home: str, shop: str, model: str, seed: int) -> dict:
 
 def build_shops(home: str, shops: list[str]) -> None:
     os.environ["SHOPLENS_HOME"] = home
-    from core import demo, ingest
-    from core.store import Store
+    from core.demo import demo
+    from core.ingest import ingest
+    from core.store.store import Store
 
     if "demo" in shops:
         demo.create_demo_shop("demo")

@@ -110,8 +110,7 @@ def busy_note(mach: dict) -> str:
 
 # -- shops and models ------------------------------------------------------------------------
 def build_generated(shop: str, n_customers: int, n_products: int) -> dict:
-    from core import demo, synth
-
+    from core.demo import demo, synth
     started = time.perf_counter()
     cfg = synth.SynthConfig(n_customers=n_customers, n_products=n_products)
     demo.create_demo_shop(shop, cfg, replace=True)
@@ -120,8 +119,8 @@ def build_generated(shop: str, n_customers: int, n_products: int) -> dict:
 
 
 def build_orii(shop: str) -> dict:
-    from core import ingest
-    from core.store import Store
+    from core.ingest import ingest
+    from core.store.store import Store
 
     started = time.perf_counter()
     with Store.open(shop) as store:
@@ -130,7 +129,7 @@ def build_orii(shop: str) -> dict:
 
 
 def shop_counts(shop: str) -> dict:
-    from core.store import Store
+    from core.store.store import Store
 
     with Store.open(shop, read_only=True) as store:
         return {"customers": int(store.scalar("SELECT count(*) FROM customers")),
@@ -140,8 +139,8 @@ def shop_counts(shop: str) -> dict:
 
 def train(shop: str, kinds: tuple[str, ...], epochs: int | None, seed: int) -> dict[str, dict]:
     """Train each neural kind; {kind: {model_id, epochs asked, epochs run, fit seconds, weights}}."""
-    from core import embeddings
-    from core.store import Store
+    from core.learn import embeddings
+    from core.store.store import Store
 
     out = {}
     with Store.open(shop) as store:
@@ -165,8 +164,7 @@ def train(shop: str, kinds: tuple[str, ...], epochs: int | None, seed: int) -> d
 
 def load_engine(store, model: str, trained: dict[str, dict], cat, names: dict[int, str]):
     """(engine, seconds to load it) for a neural kind (its trained model id) or a baseline."""
-    from core import recommend
-
+    from core.recommend import recommend
     started = time.perf_counter()
     engine = recommend.load(store, trained[model]["model_id"] if model in trained else model, names, cat)
     return engine, time.perf_counter() - started
@@ -227,9 +225,9 @@ def personalised(engine, keys: list[str]) -> set[str]:
 
 # -- the three parts -------------------------------------------------------------------------
 def latency_part(args: argparse.Namespace, shop: str, trained: dict[str, dict]) -> tuple[list, list]:
-    from core import catalog as catalog_mod
-    from core import recommend
-    from core.store import Store
+    from core.recommend import recommend
+    from core.shop import catalog as catalog_mod
+    from core.store.store import Store
 
     lat_rows, batch_rows = [], []
     with Store.open(shop, read_only=True) as store:
@@ -276,9 +274,9 @@ def latency_part(args: argparse.Namespace, shop: str, trained: dict[str, dict]) 
 
 
 def faith_part(args: argparse.Namespace, shop: str, label: str, trained: dict[str, dict]) -> list:
-    from core import catalog as catalog_mod
-    from core import explain, recommend
-    from core.store import Store
+    from core.recommend import explain, recommend
+    from core.shop import catalog as catalog_mod
+    from core.store.store import Store
 
     rows = []
     with Store.open(shop, read_only=True) as store:
@@ -440,8 +438,7 @@ def main() -> None:
     say("\n".join(text))
 
     # 3: faithfulness on the demo shop and Online Retail II
-    from core import demo
-
+    from core.demo import demo
     faith = []
     started = time.perf_counter()
     demo.create_demo_shop("demo")

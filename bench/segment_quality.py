@@ -34,10 +34,10 @@ log = logging.getLogger("bench.segment_quality")
 
 
 def _personas(keys: np.ndarray) -> np.ndarray:
-    from core import demo, privacy
-
+    from core.demo import demo
+    from core.store import pseudonym
     truth = pd.read_parquet(demo.source_folder("demo") / "truth" / "personas.parquet")
-    truth["key"] = privacy.pseudonymize("demo", truth["customer_id"].astype(str))
+    truth["key"] = pseudonym.pseudonymize("demo", truth["customer_id"].astype(str))
     persona = dict(zip(truth["key"], truth["persona"]))
     return np.array([persona[k] for k in keys])
 
@@ -45,8 +45,13 @@ def _personas(keys: np.ndarray) -> np.ndarray:
 def measure(shop: str) -> tuple[dict, list[str]]:
     from sklearn.metrics import adjusted_rand_score
 
-    from core import demo, embeddings, ingest, profiles, segment_stats, segments, sequences
-    from core.store import Store
+    from core.demo import demo
+    from core.ingest import ingest
+    from core.learn import embeddings
+    from core.segments import profiles, segments
+    from core.segments import stats as segment_stats
+    from core.shop import sequences
+    from core.store.store import Store
 
     if shop == "demo":
         demo.create_demo_shop("demo")

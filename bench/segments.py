@@ -60,8 +60,7 @@ def planted(n: int, seed: int, sep: float = 0.55, d: int = 64, k: int = 8) -> tu
 
 def _embed(path: str, X: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(space, map) by one path."""
-    from core import reducers
-
+    from core.segments import reducers
     if path == "plain":
         import umap
 
@@ -82,8 +81,7 @@ def _purity(map_: np.ndarray, y: np.ndarray, seed: int) -> float:
 
 def _warm_up(path: str, seed: int) -> None:
     """Let numba compile everything this path runs (pynndescent, UMAP graph and layouts)."""
-    from core import reducers
-
+    from core.segments import reducers
     warm, _ = planted(5000, seed + 1)
     if path == "plain":
         import umap
@@ -102,8 +100,7 @@ def _run_one(n: int, path: str, seed: int, sep: float, queue: mp.Queue) -> None:
     logging.basicConfig(level=logging.INFO, format="  %(message)s")
     from sklearn.metrics import adjusted_rand_score
 
-    from core import reducers
-
+    from core.segments import reducers
     started = time.perf_counter()
     _warm_up(path, seed)
     log.info("numba warmed up on 5,000 rows in %.0f s (not timed); now n=%d, path=%s",

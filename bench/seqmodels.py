@@ -71,9 +71,10 @@ class RepeatReference:
 
 
 def load(name: str) -> Split:
-    from core import demo, ingest
-    from core.sequences import LogOptions, event_log
-    from core.store import Store
+    from core.demo import demo
+    from core.ingest import ingest
+    from core.shop.sequences import LogOptions, event_log
+    from core.store.store import Store
 
     os.environ["SHOPLENS_HOME"] = tempfile.mkdtemp(prefix="shoplens-bench-")
     if name == "uci":

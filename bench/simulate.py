@@ -40,8 +40,10 @@ def say(line: str = "") -> None:
 
 
 def speed(args: argparse.Namespace) -> list[dict]:
-    from core import abtest, demo, embeddings, policies, synth
-    from core.store import Store
+    from core.abtest import abtest, policies
+    from core.demo import demo, synth
+    from core.learn import embeddings
+    from core.store.store import Store
 
     started = time.perf_counter()
     demo.create_demo_shop("big", synth.SynthConfig(n_customers=args.customers, n_products=args.products),
@@ -72,8 +74,7 @@ def speed(args: argparse.Namespace) -> list[dict]:
 
 
 def coverage(world, a, b, days: int, repeats: int) -> dict[str, float]:
-    from core import simulate
-
+    from core.abtest import simulate
     ta, tb = simulate.expected(world, a, days), simulate.expected(world, b, days)
     hit = dict.fromkeys(simulate.METRICS, 0)
     visitors = []
@@ -90,9 +91,8 @@ def coverage(world, a, b, days: int, repeats: int) -> dict[str, float]:
 
 
 def statistics(args: argparse.Namespace) -> dict:
-    from core import offpolicy, simulate
-    from core import world as world_mod
-
+    from core.abtest import offpolicy, simulate
+    from core.abtest import world as world_mod
     result: dict = {"coverage": {}}
     for n in (4_000, 20_000):
         w = world_mod.synthetic(n, 300, seed=1)
@@ -140,7 +140,7 @@ def statistics(args: argparse.Namespace) -> dict:
 
 
 def report(speed_rows: list[dict], st: dict, args: argparse.Namespace) -> None:
-    from core.simulate import METRICS
+    from core.abtest.simulate import METRICS
 
     say("## Speed: 30 days, 2 arms, the whole test (world, lists, run, repeats, off-policy check)\n")
     say("| arms | customers | repeats | world + lists (s) | simulation (s) | total (s) | visitors |")

@@ -6,11 +6,13 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from core import ab_charts, abtest, recommend, simulate, stats
-from core.jobs import Job
-from core.policies import Arm
-from core.ranking import Controls
-from core.world import ASSUMED_CONVERSION, WorldConfig
+from core.abtest import abtest, simulate, stats
+from core.abtest import charts as ab_charts
+from core.abtest.policies import Arm
+from core.abtest.world import ASSUMED_CONVERSION, WorldConfig
+from core.recommend import recommend
+from core.recommend.ranking import Controls
+from core.store.jobs import Job
 
 store = ui.page_start("pages/abtest.py", "A/B test")
 shop = store.shop

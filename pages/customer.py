@@ -6,10 +6,13 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from core import charts, customer, privacy, recommend, segments
-from core.catalog import DAYPART_NAMES
-from core.features import WEEKDAYS
-from core.ranking import Controls, Result
+from core.recommend import customer, recommend
+from core.recommend.ranking import Controls, Result
+from core.segments import segments
+from core.shop import charts
+from core.shop.catalog import DAYPART_NAMES
+from core.shop.features import WEEKDAYS
+from core.store import pseudonym
 
 store = ui.page_start("pages/customer.py", "Customer")
 shop = store.shop
@@ -40,7 +43,7 @@ if typed and st.session_state.get(f"cust_last_typed_{shop}") != typed:
     found = customer.find(store, typed)
     if found is None:
         st.warning(f"No customer {typed!r} in this shop: showing what a new customer would see.")
-        found = typed if typed.startswith("c_") else privacy.pseudonymize(shop, [typed])[0]
+        found = typed if typed.startswith("c_") else pseudonym.pseudonymize(shop, [typed])[0]
     st.session_state[KEY] = found
 run = segments.previous_run(shop)
 if run is not None:

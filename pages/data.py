@@ -7,8 +7,10 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from core import config, ingest, overview, pii, presets
-from core.store import StoreError
+from core.ingest import ingest, pii, presets
+from core.shop import overview
+from core.store import config
+from core.store.store import StoreError
 
 ui.page_guard("pages/data.py")
 st.title("Data")

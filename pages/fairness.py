@@ -5,8 +5,10 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from core import ab_charts, fairness_audit, recommend
-from core.ranking import Controls
+from core.abtest import charts as ab_charts
+from core.fairness import audit as fairness_audit
+from core.recommend import recommend
+from core.recommend.ranking import Controls
 
 store = ui.page_start("pages/fairness.py", "Fairness")
 shop = store.shop

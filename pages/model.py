@@ -4,8 +4,13 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from core import artifacts, beyond, charts, embeddings, erasure, lists_report, segments
-from core.jobs import Job
+from core.learn import embeddings
+from core.privacy import erasure
+from core.recommend import beyond, lists_report
+from core.segments import segments
+from core.shop import charts
+from core.store import artifacts
+from core.store.jobs import Job
 
 store = ui.page_start("pages/model.py", "Model")
 shop = store.shop

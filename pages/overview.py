@@ -5,8 +5,8 @@ from datetime import timedelta
 import streamlit as st
 
 import ui
-from core import charts
-from core.overview import Filters
+from core.shop import charts
+from core.shop.overview import Filters
 
 store = ui.page_start("pages/overview.py", "Overview")
 

@@ -4,8 +4,11 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from core import access, artifacts, customer, erasure, privacy, sequences
-from core.checks import normalize_customer_id
+from core.ingest.checks import normalize_customer_id
+from core.privacy import access, erasure
+from core.recommend import customer
+from core.shop import sequences
+from core.store import artifacts, pseudonym
 
 store = ui.page_start("pages/privacy.py", "Privacy")
 shop = store.shop
@@ -41,7 +44,7 @@ if given:
     if key is None:
         st.info("This shop holds no customer with that id. Erasing it still stops a later import from "
                 "bringing them in.")
-        key = given if privacy.is_key(given) else privacy.pseudonymize(
+        key = given if pseudonym.is_key(given) else pseudonym.pseudonymize(
             shop, [normalize_customer_id(given)])[0]
         known = False
         if st.button("Record their objection to profiling, for when they are imported",

@@ -5,8 +5,11 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from core import artifacts, audience, profiles, segment_charts, segment_stats, segments
-from core.jobs import Job
+from core.segments import audience, profiles, segments
+from core.segments import charts as segment_charts
+from core.segments import stats as segment_stats
+from core.store import artifacts
+from core.store.jobs import Job
 
 store = ui.page_start("pages/segments.py", "Segments")
 shop = store.shop
@@ -221,8 +224,7 @@ with tab_diff:
     if st.button("Measure stability", key="seg_stability",
                  help="Reruns the pipeline twice with other seeds and twice on 80% of customers."):
         def stability_work(job: Job) -> dict:
-            from core import embeddings
-
+            from core.learn import embeddings
             keys, vectors, _, _ = embeddings.customer_vectors(ui.get_store(shop), model_id)
             X = segments.inputs(ui.get_store(shop), keys, vectors, cfg.parts)
             return segment_stats.agreement(X, run.labels, cfg, progress=lambda f, m: job.report(f, m))

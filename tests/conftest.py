@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `pytest` as well as `python -m pytest` finds the `core` package
     sys.path.insert(0, str(ROOT))
 
-from core.store import Store  # noqa: E402
+from core.store.store import Store  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -23,8 +23,8 @@ def trained_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data folder with the default demo shop (as `make run` builds it) and a GRU trained on
     it for 6 epochs (about a minute on 2 cores), shared by the modules that need a model.
     Modules point ``SHOPLENS_HOME`` at it with ``use_home``."""
-    from core import demo, embeddings
-
+    from core.demo import demo
+    from core.learn import embeddings
     path = tmp_path_factory.mktemp("demo_trained")
     with use_home(path):
         demo.create_demo_shop("demo")

@@ -9,10 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import abtest, catalog, cli, policies, recommend
-from core import world as world_mod
-from core.ranking import Context, Controls
-from core.store import Store
+from core.abtest import abtest, policies
+from core.abtest import world as world_mod
+from core.cli.main import main as shoplens
+from core.recommend import recommend
+from core.recommend.ranking import Context, Controls
+from core.shop import catalog
+from core.store.store import Store
 
 
 @pytest.fixture(scope="module")
@@ -108,22 +111,22 @@ def test_a_whole_test_on_the_demo_is_saved_and_listed(store: Store) -> None:
 
 
 def simulate_metrics() -> dict:
-    from core.simulate import METRICS
+    from core.abtest.simulate import METRICS
 
     return METRICS
 
 
 def test_cli_simulate_prints_json_and_text(demo_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = cli.main(["simulate", "--shop", "demo", "--arm", "A=popularity", "--arm",
+    code = shoplens(["simulate", "--shop", "demo", "--arm", "A=popularity", "--arm",
                      "B=itemknn:diversity=0.3", "--days", "7", "--repeats", "2", "--json"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0 and [a["name"] for a in out["arms"]] == ["A", "B"]
     assert out["arms"][1]["policy"].endswith("(diversity=0.3)") and out["days"] == 7
-    code = cli.main(["simulate", "--shop", "demo", "--arm", "A=popularity", "--arm", "B=itemknn",
+    code = shoplens(["simulate", "--shop", "demo", "--arm", "A=popularity", "--arm", "B=itemknn",
                      "--days", "7", "--repeats", "0", "--quiet", "--save"])
     text = capsys.readouterr().out
     assert code == 0 and "Verdict (revenue per visitor)" in text and "Saved as run" in text
-    code = cli.main(["simulate", "--shop", "demo", "--arm", "A=popularity", "--days", "7"])
+    code = shoplens(["simulate", "--shop", "demo", "--arm", "A=popularity", "--days", "7"])
     assert code == 2 and "2 to 4 arms" in capsys.readouterr().err
 
 

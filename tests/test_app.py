@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import demo, ingest, synth
-from core.store import Store
+from core.demo import demo, synth
+from core.ingest import ingest
+from core.store.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = synth.SynthConfig(n_customers=400, n_products=150, days=365, seed=3)
@@ -148,8 +149,7 @@ def test_ab_page_sets_up_arms_and_shows_a_saved_run(shop_home: Path) -> None:
     assert at.selectbox(key="ab_model_demo_1").value == "itemknn"  # no trained model: the best rule
     assert any("No simulation yet" in i.value for i in at.info)
     import ui  # the app's own connection: this process already holds the shop read-write
-    from core import abtest, policies
-
+    from core.abtest import abtest, policies
     plan = abtest.Plan([policies.parse_arm("A=popularity"), policies.parse_arm("B=itemknn")], days=7,
                        repeats=2, ope_rounds=2000)
     abtest.save("demo", abtest.simulate_shop(ui.get_store("demo"), plan), "saved in a test")

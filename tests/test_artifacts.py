@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from core import artifacts
+from core.store import artifacts
 
 
 @pytest.fixture(autouse=True)

@@ -191,10 +191,10 @@ def test_make_reads_params_as_data() -> None:
 
 
 def test_baselines_on_a_demo_shop(shoplens_home: Path) -> None:
-    from core import synth
-    from core.demo import create_demo_shop
-    from core.sequences import event_log
-    from core.store import Store
+    from core.demo import synth
+    from core.demo.demo import create_demo_shop
+    from core.shop.sequences import event_log
+    from core.store.store import Store
     from models.data import split
     from models.metrics import evaluate
 

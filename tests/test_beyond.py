@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from core import beyond
+from core.recommend import (
+    beyond,  # item vectors indexed by id: 0 = padding, 1 = x axis, 2 = y axis, 3 = diagonal (scaled)
+)
 
-# item vectors indexed by id: 0 = padding, 1 = x axis, 2 = y axis, 3 = diagonal (scaled)
 VECS = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [2.0, 2.0]])
 
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from core import cli, config
-from core.store import DATA_TABLES, Store
+from core.cli.main import main as shoplens
+from core.store import config
+from core.store.store import DATA_TABLES, Store
 
 ORDERS = """InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country
 536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,2010-12-01 08:26:00,2.55,17850,United Kingdom
@@ -81,26 +82,26 @@ def test_locked_shop_exits_2(store: Store, write_file, run_python) -> None:
 def test_bad_arguments_exit_2(shoplens_home: Path, write_file, capsys: pytest.CaptureFixture,
                               argv: list[str], words: str) -> None:
     png = write_file("picture.csv", b"\x89PNG\r\n\x1a\n" + bytes(64))
-    assert cli.main([a.format(png=png) for a in argv]) == 2
+    assert shoplens([a.format(png=png) for a in argv]) == 2
     assert words in capsys.readouterr().err
 
 
 def test_unknown_preset_is_refused_by_the_parser(shoplens_home: Path, write_file) -> None:
     with pytest.raises(SystemExit) as info:
-        cli.main(["import", "--shop", "s", "--preset", "nope", str(write_file("o.csv", ORDERS))])
+        shoplens(["import", "--shop", "s", "--preset", "nope", str(write_file("o.csv", ORDERS))])
     assert info.value.code == 2
 
 
 def test_dry_run_writes_nothing_to_an_existing_shop(shoplens_home: Path, write_file,
                                                     capsys: pytest.CaptureFixture) -> None:
     first = write_file("first.csv", ORDERS)
-    assert cli.main(["import", "--shop", "s", str(first), "--json"]) == 0
+    assert shoplens(["import", "--shop", "s", str(first), "--json"]) == 0
     capsys.readouterr()
     with Store.open("s", read_only=True) as st:
         before = st.table_counts()
         imports = st.scalar("SELECT count(*) FROM imports")
     more = write_file("more.csv", ORDERS.replace("536365", "600001"))
-    assert cli.main(["import", "--shop", "s", str(more), "--dry-run", "--json"]) == 0
+    assert shoplens(["import", "--shop", "s", str(more), "--dry-run", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["dry_run"] is True and report["committed"] is False
     assert report["accepted"] == 2 and report["tables"][0]["inserted"] == 2  # would be new
@@ -113,7 +114,7 @@ def test_dry_run_writes_nothing_to_an_existing_shop(shoplens_home: Path, write_f
 def test_dry_run_leaves_no_new_shop_behind(shoplens_home: Path, write_file,
                                            capsys: pytest.CaptureFixture) -> None:
     path = write_file("orders.csv", ORDERS)
-    assert cli.main(["import", "--shop", "trial", str(path), "--dry-run"]) == 0
+    assert shoplens(["import", "--shop", "trial", str(path), "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "checked, nothing written (dry run)" in out
     assert "2 accepted" in out
@@ -126,7 +127,7 @@ def test_human_summary_and_date_format(shoplens_home: Path, write_file,
                                        capsys: pytest.CaptureFixture) -> None:
     text = ORDERS.replace("2010-12-01", "12/01/2010").replace(",abc,", ",1.00,")
     path = write_file("orders.csv", text)
-    assert cli.main(["import", "--shop", "s", str(path), "--date-format", "%m/%d/%Y %H:%M:%S"]) == 0
+    assert shoplens(["import", "--shop", "s", str(path), "--date-format", "%m/%d/%Y %H:%M:%S"]) == 0
     out = capsys.readouterr().out
     assert "orders.csv (events, preset uci_online_retail): 4 lines read, 3 accepted" in out
     assert "1 non-product lines" in out
@@ -136,10 +137,10 @@ def test_human_summary_and_date_format(shoplens_home: Path, write_file,
 
 
 def test_shops_lists_counts(shoplens_home: Path, write_file, capsys: pytest.CaptureFixture) -> None:
-    assert cli.main(["import", "--shop", "alpha", str(write_file("o.csv", ORDERS)), "--json"]) == 0
+    assert shoplens(["import", "--shop", "alpha", str(write_file("o.csv", ORDERS)), "--json"]) == 0
     Store.open("beta").close()
     capsys.readouterr()
-    assert cli.main(["shops", "--json"]) == 0
+    assert shoplens(["shops", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert rows == [{"shop": "alpha", "customers": 2, "products": 3, "events": 3, "reviews": 0},
                     {"shop": "beta", **dict.fromkeys(DATA_TABLES, 0)}]

@@ -13,8 +13,10 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import artifacts, demo, embeddings, synth
-from core.store import Store
+from core.demo import demo, synth
+from core.learn import embeddings
+from core.store import artifacts
+from core.store.store import Store
 from models import metrics
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import beyond, fairness
-from core.fairness import POOLED, Disparity
+from core.fairness import fairness
+from core.fairness.fairness import POOLED, Disparity
+from core.recommend import beyond
 
 T_975_DF1 = 12.706204736174705  # scipy.stats.t.ppf(0.975, 1)
 T_975_DF2 = 4.302652729911275  # scipy.stats.t.ppf(0.975, 2)

@@ -16,8 +16,9 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
 
-from core import config, ingest, land
-from core.store import DATA_TABLES, Store
+from core.ingest import ingest, land
+from core.store import config
+from core.store.store import DATA_TABLES, Store
 
 HEADER = "invoice,order_date,sku,product,qty,price,customer\n"
 
@@ -345,8 +346,9 @@ def test_same_line_in_two_imports_of_other_formats_is_not_doubled(store: Store, 
 
 _KILL_MID_IMPORT = """
 import os, sys
-from core import ingest, land
-from core.store import Store
+from core.ingest import ingest
+from core.ingest import land
+from core.store.store import Store
 
 original = land._events
 

@@ -16,8 +16,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from core import config, ingest, readers
-from core.store import Store
+from core.ingest import ingest, readers
+from core.store import config
+from core.store.store import Store
 
 COLUMNS = ["Order", "Order date", "Product code", "Product name", "Qty", "Unit price", "Customer"]
 # Titles with accents, a euro sign, a comma and a quote; distinct lines, two customers.

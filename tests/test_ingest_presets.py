@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from core import config, ingest, presets
-from core.store import DATA_TABLES, Store, quote_ident
+from core.ingest import ingest, presets
+from core.store import config
+from core.store.store import DATA_TABLES, Store, quote_ident
 
 UCI = """InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country
 536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,12/1/2010 8:26,2.55,17850,United Kingdom

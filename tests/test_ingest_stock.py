@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from core import ingest, presets
-from core.store import Store
+from core.ingest import ingest, presets
+from core.store.store import Store
 
 SHOPIFY_PRODUCTS = """Variant SKU,Title,Vendor,Variant Inventory Qty
 A-1,Lamp,Lumo,12

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from core.jobs import Job, JobRunner
+from core.store.jobs import Job, JobRunner
 
 
 def _wait(job: Job, timeout: float = 10.0) -> None:

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from core import ope
+from core.abtest import ope
 
 Z95 = 1.959963984540054
 

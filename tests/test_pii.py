@@ -15,8 +15,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core import config, ingest, pii, readers
-from core.store import Store, quote_ident
+from core.ingest import ingest, pii, readers
+from core.store import config
+from core.store.store import Store, quote_ident
 
 # -- detect: what is personal ------------------------------------------------------------------
 

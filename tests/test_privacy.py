@@ -12,26 +12,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import (
-    abtest,
-    access,
-    audience,
-    cli,
-    config,
-    demo,
-    embeddings,
-    erasure,
-    ingest,
-    policies,
-    privacy,
-    profiles,
-    recommend,
-    segments,
-    sequences,
-    synth,
-)
-from core.ranking import Controls
-from core.store import Store
+from core.abtest import abtest, policies
+from core.cli.main import main as shoplens
+from core.demo import demo, synth
+from core.ingest import ingest
+from core.learn import embeddings
+from core.privacy import access, erasure
+from core.recommend import recommend
+from core.recommend.ranking import Controls
+from core.segments import audience, profiles, segments
+from core.shop import sequences
+from core.store import config, pseudonym
+from core.store.store import Store
 from tests.conftest import use_home
 
 SMALL = synth.SynthConfig(n_customers=400, n_products=150, days=365, seed=5)
@@ -92,17 +84,17 @@ def _traces(store: Store, needles: list[str]) -> list[str]:
 def test_erasure_leaves_no_trace_and_a_reimport_does_not_bring_them_back(home: Path, capsys) -> None:
     with use_home(home):
         raw = _raw_ids(3)
-        keys = privacy.pseudonymize("demo", raw)
+        keys = pseudonym.pseudonymize("demo", raw)
         with Store.open("demo") as store:
             before = store.data_version()
             customers = store.scalar("SELECT count(*) FROM customers")
             theirs = store.scalar("SELECT count(*) FROM customers WHERE customer_key IN (?, ?, ?)", keys)
             assert store.scalar("SELECT count(*) FROM events WHERE customer_key IN (?, ?, ?)", keys) > 0
             assert _traces(store, keys)  # the scan finds them before: it can fail
-        assert cli.main(["erase", "--shop", "demo", "--customer", *raw, "--json"]) == 0
+        assert shoplens(["erase", "--shop", "demo", "--customer", *raw, "--json"]) == 0
         report = json.loads(capsys.readouterr().out)
         assert report["customers"] == 3 and report["rows"]["events"] > 0 and report["segment_files"] == 1
-        needles = keys + [k[len(privacy.KEY_PREFIX):] for k in keys]
+        needles = keys + [k[len(pseudonym.KEY_PREFIX):] for k in keys]
         with Store.open("demo") as store:
             assert _traces(store, needles) == []
             assert store.data_version() != before
@@ -120,7 +112,7 @@ def test_erasure_leaves_no_trace_and_a_reimport_does_not_bring_them_back(home: P
 def test_objectors_are_absent_from_training_segments_exports_and_personal_lists(home: Path) -> None:
     with use_home(home):
         with Store.open("demo") as store:
-            keys = privacy.pseudonymize("demo", _raw_ids(4, offset=10))
+            keys = pseudonym.pseudonymize("demo", _raw_ids(4, offset=10))
             assert erasure.set_consent(store, keys, consent=False) == 4
             log_ = sequences.event_log(store)  # what any model trains on
             assert not set(keys) & set(log_.user_ids)
@@ -141,7 +133,7 @@ def test_objectors_are_absent_from_training_segments_exports_and_personal_lists(
 def test_a_customers_export_round_trips(home: Path) -> None:
     with use_home(home):
         with Store.open("demo") as store:
-            key = privacy.pseudonymize("demo", _raw_ids(1, offset=20))[0]
+            key = pseudonym.pseudonymize("demo", _raw_ids(1, offset=20))[0]
             engine = recommend.load(store, None)
             data = access.export_customer(store, key, engine)  # its speed: bench/privacy.py
             text, packed = access.to_json(data), access.to_zip(data)
@@ -178,17 +170,17 @@ def test_retention_purges_old_events(home: Path) -> None:
 def test_privacy_and_fairness_commands(home: Path, tmp_path: Path, capsys) -> None:
     with use_home(home):
         raw = _raw_ids(1, offset=30)[0]
-        assert cli.main(["consent", "--shop", "demo", "--customer", raw, "--object"]) == 0
+        assert shoplens(["consent", "--shop", "demo", "--customer", raw, "--object"]) == 0
         assert "1 customer(s) changed" in capsys.readouterr().out
         out = tmp_path / "one.zip"
-        assert cli.main(["export-customer", "--shop", "demo", "--customer", raw, "--out", str(out)]) == 0
+        assert shoplens(["export-customer", "--shop", "demo", "--customer", raw, "--out", str(out)]) == 0
         with zipfile.ZipFile(out) as zf:
             exported = json.loads(zf.read("export.json"))
         assert exported["consent_to_profiling"] is False
         assert exported["recommendations"]["mode"] == "non-personalized"
-        assert cli.main(["retention", "--shop", "demo", "--days", "3650"]) == 0
+        assert shoplens(["retention", "--shop", "demo", "--days", "3650"]) == 0
         assert "Retention: 3650 days" in capsys.readouterr().out
-        assert cli.main(["fairness", "--shop", "demo", "--model", "itemknn", "--customers", "300",
+        assert shoplens(["fairness", "--shop", "demo", "--model", "itemknn", "--customers", "300",
                          "--json"]) == 0
         report = json.loads(capsys.readouterr().out)
         assert report["summary"] and "best-sellers" in report["exposure"]
@@ -198,7 +190,7 @@ def test_privacy_and_fairness_commands(home: Path, tmp_path: Path, capsys) -> No
 def test_objections_and_the_retention_period_survive_a_reimport(home: Path) -> None:
     with use_home(home):
         with Store.open("demo") as store:
-            key = privacy.pseudonymize("demo", _raw_ids(1, offset=40))[0]
+            key = pseudonym.pseudonymize("demo", _raw_ids(1, offset=40))[0]
             erasure.set_consent(store, [key], consent=False)
             erasure.set_retention_days(store, 90)
             last = pd.Timestamp(store.scalar("SELECT max(ts) FROM events")).to_pydatetime()
@@ -214,8 +206,8 @@ def test_objections_and_the_retention_period_survive_a_reimport(home: Path) -> N
 
 
 def test_a_raw_id_that_looks_like_a_key_is_hashed() -> None:
-    assert privacy.is_key("c_" + "0123456789abcdef0123")
-    assert not privacy.is_key("c_77") and not privacy.is_key("C_" + "0" * 20)
+    assert pseudonym.is_key("c_" + "0123456789abcdef0123")
+    assert not pseudonym.is_key("c_77") and not pseudonym.is_key("C_" + "0" * 20)
 
 
 def test_an_objection_recorded_before_the_customer_is_imported_holds(shoplens_home: Path,
@@ -225,10 +217,10 @@ def test_an_objection_recorded_before_the_customer_is_imported_holds(shoplens_ho
                    "1,2025-06-01 10:00,P1,1,9.90,later-77\n2,2025-06-02 10:00,P2,1,5.00,other-1\n",
                    encoding="utf-8")
     with Store.open("early") as store:
-        key = privacy.pseudonymize("early", ["later-77"])[0]
+        key = pseudonym.pseudonymize("early", ["later-77"])[0]
         assert erasure.set_consent(store, [key], consent=False) == 0  # not in the shop yet
         assert store.scalar("SELECT count(*) FROM objections") == 1
         assert key not in str(store.rows("SELECT * FROM objections"))  # a token, not the key
         ingest.import_paths(store, [csv])
         consent = dict(store.rows("SELECT customer_key, consent_profiling FROM customers"))
-        assert consent[key] is False and consent[privacy.pseudonymize("early", ["other-1"])[0]] is True
+        assert consent[key] is False and consent[pseudonym.pseudonymize("early", ["other-1"])[0]] is True

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from core import catalog
-from core.ranking import Candidates, Context, Controls, mmr, static_mask
+from core.recommend.ranking import Candidates, Context, Controls, mmr, static_mask
+from core.shop import catalog
 
 
 def _catalog() -> catalog.Catalog:

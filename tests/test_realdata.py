@@ -11,8 +11,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from core import ingest
-from core.store import Store
+from core.ingest import ingest
+from core.store.store import Store
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 RETAIL = DATA / "online_retail_ii"

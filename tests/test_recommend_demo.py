@@ -13,9 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import explain, recommend, segments
-from core.ranking import Context, Controls
-from core.store import Store
+from core.recommend import explain, recommend
+from core.recommend.ranking import Context, Controls
+from core.segments import segments
+from core.store.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -199,8 +200,7 @@ def test_cli_one_customer_and_everyone(engine: recommend.Engine, regulars: list[
 
 
 def test_beyond_accuracy_of_real_lists(engine: recommend.Engine, regulars: list[str], home: Path) -> None:
-    from core import lists_report
-
+    from core.recommend import lists_report
     mine = lists_report.measure(engine, regulars[:80])
     assert 0 < mine["coverage"] < 1 and 0 < mine["diversity"] <= 1 and 0 < mine["personalization"] <= 1
     assert mine["novelty"] > 0 and mine["popularity_lift"] > 0 and 0 <= mine["gini"] <= 1

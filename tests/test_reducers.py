@@ -8,7 +8,7 @@ import pytest
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
-from core import reducers
+from core.segments import reducers
 
 N, CENTERS = 600, 4
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from core import rfm
-from core.store import Store
+from core.shop import rfm
+from core.store.store import Store
 
 PRODUCTS = {"p1": (10.0, True), "p2": (5.0, True), "p3": (7.0, True), "ship": (4.95, False)}
 

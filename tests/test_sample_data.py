@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from core import demo, ingest, synth
-from core.store import Store
+from core.demo import demo, synth
+from core.ingest import ingest
+from core.store.store import Store
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
 CFG = synth.SynthConfig(n_customers=300, n_products=120, days=180, seed=11)

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import audience, profiles, segment_stats, segments
-from core.segments import UNASSIGNED
+from core.segments import audience, profiles, segments
+from core.segments import stats as segment_stats
+from core.segments.segments import UNASSIGNED
 
 
 class FakeReducer:

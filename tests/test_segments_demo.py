@@ -14,8 +14,10 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from core import demo, privacy, profiles, segments
-from core.store import Store
+from core.demo import demo
+from core.segments import profiles, segments
+from core.store import pseudonym
+from core.store.store import Store
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +33,7 @@ def run(home: Path) -> segments.SegmentRun:
 
 def _personas(keys: np.ndarray) -> np.ndarray:
     truth = pd.read_parquet(demo.source_folder("demo") / "truth" / "personas.parquet")
-    truth["key"] = privacy.pseudonymize("demo", truth["customer_id"].astype(str))
+    truth["key"] = pseudonym.pseudonymize("demo", truth["customer_id"].astype(str))
     persona = dict(zip(truth["key"], truth["persona"]))
     return np.array([persona[k] for k in keys])
 

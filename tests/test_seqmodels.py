@@ -199,8 +199,9 @@ def test_npz_round_trip(tmp_path: Path) -> None:
 
 
 def test_beats_popularity_on_a_small_demo_shop(shoplens_home: Path) -> None:
-    from core import demo, sequences, synth
-    from core.store import Store
+    from core.demo import demo, synth
+    from core.shop import sequences
+    from core.store.store import Store
 
     demo.create_demo_shop("tiny", synth.SynthConfig(n_customers=300, n_products=100, days=200))
     store = Store.open("tiny")

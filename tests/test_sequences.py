@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import demo, sequences, synth
-from core.store import Store
+from core.demo import demo, synth
+from core.shop import sequences
+from core.store.store import Store
 from models import data, metrics
 
 CFG = synth.SynthConfig(n_customers=300, n_products=100, days=200, seed=5)

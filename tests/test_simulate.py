@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core import offpolicy, simulate, stats
-from core import world as world_mod
+from core.abtest import offpolicy, simulate, stats
+from core.abtest import world as world_mod
 
 
 @pytest.fixture(scope="module")

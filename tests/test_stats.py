@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from core import stats
+from core.abtest import stats
 
 REPEATS = 1000
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from core import config
-from core import store as store_mod
-from core.store import (
+from core.store import config
+from core.store import store as store_mod
+from core.store.store import (
     DATA_TABLES,
     MIGRATIONS,
     SCHEMA_VERSION,
@@ -91,7 +91,7 @@ def test_a_version_1_shop_gets_the_stock_column(
 
 _OPEN_IN_CHILD = """
 import sys
-from core.store import Store, ShopLockedError
+from core.store.store import Store, ShopLockedError
 try:
     Store.open("test", read_only={read_only}).close()
 except ShopLockedError as err:
@@ -243,7 +243,7 @@ def test_compaction_that_fails_leaves_the_shop_as_it_was(store, monkeypatch) -> 
     def broken(*_args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr("core.store.os.replace", broken)
+    monkeypatch.setattr("core.store.store.os.replace", broken)
     with pytest.raises(OSError, match="disk full"):
         store.compact()
     monkeypatch.undo()

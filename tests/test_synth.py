@@ -8,7 +8,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from core.synth import (
+from core.demo.synth import (
     EVENT_COLUMNS,
     PERSONAS,
     SynthConfig,

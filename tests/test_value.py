@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import demo, synth, value
-from core.store import Store
+from core.demo import demo, synth
+from core.shop import value
+from core.store.store import Store
 
 START = pd.Timestamp("2023-01-01")
 END = pd.Timestamp("2024-12-31 12:00")

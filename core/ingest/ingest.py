@@ -1,0 +1,314 @@
+"""Import a shop's exports into its store: plan, validate, report, and land whole or not at all.
+
+``plan_paths`` turns files or folders into ``TablePlan``s (one per table: the kind, the column
+mapping, and the SQL that streams the file). ``run_import`` validates every row in DuckDB,
+pseudonymises customer ids, drops duplicate lines, and writes everything in one transaction:
+an import either lands whole or not at all, and importing the same file again adds nothing.
+Every line read ends as exactly one of accepted, rejected or returned/cancelled, so the
+report always reconciles with the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from core.ingest import pii, presets, readers
+from core.ingest.land import land_table
+from core.ingest.load import stage_table
+from core.ingest.presets import Mapping
+from core.store.store import Store, is_duckdb_error
+
+log = logging.getLogger(__name__)
+Progress = Callable[[float, str], None]
+SUPPORTED = (".csv", ".tsv", ".txt", ".parquet", ".xlsx", ".json", ".jsonl", ".ndjson", ".gz")
+KIND_ORDER = {"products": 0, "customers": 1, "events": 2, "reviews": 3}
+
+
+class IngestError(ValueError):
+    """An import that cannot start or must stop, with the file and what to do."""
+
+
+@dataclass
+class TablePlan:
+    """One table to import: what it is, how its columns map, and how to stream it."""
+
+    kind: str
+    mapping: Mapping
+    label: str  # the file name shown in reports
+    relation: str  # SQL table expression producing the source columns
+    params: dict[str, Any]
+    columns: list[str]
+    sources: list[readers.Source] = field(default_factory=list)
+    row_column: str | None = None  # a source column that already numbers the rows
+    rejects_tables: list[str] = field(default_factory=list)  # DuckDB CSV reject tables
+
+
+@dataclass
+class Rejection:
+    file: str
+    row: int
+    column: str
+    value: str | None
+    rule: str
+    problem: str
+    suggestion: str
+
+
+@dataclass
+class TableReport:
+    """What happened to every line of one table."""
+
+    file: str
+    kind: str
+    preset: str
+    lines_read: int = 0
+    accepted: int = 0
+    fixed: int = 0
+    rejected: int = 0
+    returns: int = 0  # returns and cancellation lines (not sales)
+    cancelled_orders: int = 0  # lines of cancelled orders, kept as cart events
+    inserted: int = 0
+    already_present: int = 0
+    guests: int = 0
+    non_product: int = 0
+    date_format: str | None = None
+    fixes: dict[str, int] = field(default_factory=dict)
+    personal_data: dict[str, str] = field(default_factory=dict)  # column -> kind (pii.KINDS)
+    rejected_by_rule: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+
+    def reconciles(self) -> bool:
+        """accepted + rejected + returns/cancellations = lines read."""
+        return self.accepted + self.rejected + self.returns == self.lines_read
+
+
+@dataclass
+class ImportReport:
+    """The result of one import (or dry run) of one or more tables."""
+
+    shop: str
+    tables: list[TableReport]
+    import_id: int | None = None
+    committed: bool = False
+    dry_run: bool = False
+    seconds: float = 0.0
+
+    @property
+    def accepted(self) -> int:
+        return sum(t.accepted for t in self.tables)
+
+    @property
+    def rejected(self) -> int:
+        return sum(t.rejected for t in self.tables)
+
+    @property
+    def lines_read(self) -> int:
+        return sum(t.lines_read for t in self.tables)
+
+    def to_dict(self, rejections: int = 20) -> dict[str, Any]:
+        """A JSON-ready summary with the first ``rejections`` rejected rows of each table."""
+        out = asdict(self)
+        for table in out["tables"]:
+            table["rejections"] = table["rejections"][:rejections]
+        out.update(accepted=self.accepted, rejected=self.rejected, lines_read=self.lines_read)
+        return out
+
+
+# -- planning -------------------------------------------------------------------------------
+
+def _describe(store: Store) -> Callable[[str, dict[str, Any]], list[str]]:
+    def describe(relation: str, params: dict[str, Any]) -> list[str]:
+        return [row[0] for row in store.rows("DESCRIBE SELECT * FROM " + relation, params)]
+    return describe
+
+
+def plan_file(store: Store, path: Path, preset: str | None = None,
+              mapping: Mapping | None = None) -> TablePlan:
+    """Plan the import of one file: recognise it and map its columns."""
+    try:
+        source = readers.open_source(path, _describe(store))
+    except readers.SourceError as err:
+        raise IngestError(str(err)) from err
+    if source.format == "parquet" and not store.scalar(
+            "SELECT count(*) FROM " + source.relation, source.params):
+        raise IngestError(f"{source.name} has no rows: export the table again with its rows.")
+    chosen = mapping or presets.detect(source.columns, preset)
+    rejects = ["csv_rejects"] if source.format == "csv" else []
+    label = pii.scrub_text(source.name)  # a file named after a person's e-mail is not stored as such
+    return TablePlan(chosen.kind, chosen, label, source.relation, dict(source.params),
+                     source.columns, [source], rejects_tables=rejects)
+
+
+def plan_paths(store: Store, paths: list[Path | str], preset: str | None = None) -> list[TablePlan]:
+    """Plan files and folders. A folder is a set of related tables (Olist, shoplens, ...)."""
+    from core.ingest import olist
+    plans: list[TablePlan] = []
+    try:
+        for raw in paths:
+            path = Path(raw)
+            if not path.exists():
+                raise IngestError(f"{path} does not exist: check the path and try again.")
+            if path.is_dir():
+                if olist.is_olist_folder(path):
+                    plans.extend(olist.plan_folder(store, path))
+                    continue
+                files = sorted(p for p in path.iterdir()
+                               if p.is_file() and p.suffix.lower() in SUPPORTED
+                               and not p.name.startswith("."))
+                if not files:
+                    raise IngestError(
+                        f"{path} holds no CSV, TSV, Parquet, Excel or JSON files to import."
+                    )
+                plans.extend(plan_file(store, f, preset) for f in files)
+            else:
+                plans.append(plan_file(store, path, preset))
+    except BaseException:
+        cleanup(plans)  # temporary copies of files planned before the failure
+        raise
+    return sorted(plans, key=lambda p: KIND_ORDER[p.kind])
+
+
+def cleanup(plans: list[TablePlan]) -> None:
+    """Remove the temporary files (converted text, Excel sheets) that planning made."""
+    for plan in plans:
+        for source in plan.sources:
+            source.cleanup()
+
+
+def remap(plan: TablePlan, kind: str | None = None, columns: dict[str, str] | None = None,
+          date_format: str | None = None) -> TablePlan:
+    """The plan with the user's choices: another kind of table, other columns, a date format."""
+    mapping = plan.mapping
+    if kind and kind != mapping.kind:
+        mapping = presets.guess_generic(plan.columns, kind)
+    if columns is not None:
+        unknown = [c for c in columns.values() if c and c not in plan.columns]
+        if unknown:
+            raise IngestError(f"{plan.label} has no column {unknown[0]!r}.")
+        mapping = mapping.with_columns(columns)
+    if date_format:
+        mapping = replace(mapping, date_format=date_format)
+    return replace(plan, kind=mapping.kind, mapping=mapping)
+
+
+def check_plan(plan: TablePlan) -> None:
+    """Raise a clear error when required fields have no column (with suggested columns)."""
+    missing = plan.mapping.missing_required()
+    if not missing:
+        return
+    parts = []
+    for f in missing:
+        hint = presets.suggest_columns(plan.columns, f)
+        parts.append(f"'{f}' ({presets.FIELD_HELP.get(f, f)})"
+                     + (f" - perhaps column {', '.join(repr(h) for h in hint)}?" if hint else ""))
+    raise IngestError(
+        f"{plan.label}: read as a table of {plan.kind}, but no column was found for "
+        + "; ".join(parts)
+        + f". Its columns are: {', '.join(plan.columns)}. Map them in the Data page's mapping "
+        "editor, or choose a preset with --preset."
+    )
+
+
+def preview(store: Store, plan: TablePlan, n: int = 20) -> Any:
+    """The first ``n`` rows of a planned table, as read (a DataFrame)."""
+    return store.df("SELECT * FROM " + plan.relation + " LIMIT " + str(int(n)), plan.params)
+
+
+# -- running --------------------------------------------------------------------------------
+
+def fingerprint(paths: list[Path]) -> str:
+    """A quick identity of the files: sha256 over each file's size, first and last MiB."""
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        size = path.stat().st_size
+        digest.update(f"{path.name}:{size}".encode())
+        with open(path, "rb") as fh:
+            digest.update(fh.read(1 << 20))
+            if size > 2 << 20:
+                fh.seek(-(1 << 20), 2)
+                digest.update(fh.read())
+    return digest.hexdigest()
+
+
+class _DryRun(Exception):
+    """Raised inside the transaction to roll a dry run back."""
+
+
+def run_import(store: Store, plans: list[TablePlan], dry_run: bool = False,
+               progress: Progress | None = None) -> ImportReport:
+    """Validate and import the planned tables in one transaction (rolled back on dry runs)."""
+    started = time.perf_counter()
+    say = progress or (lambda _f, _m: None)
+    report = ImportReport(store.shop, [], dry_run=dry_run)
+    try:
+        for plan in plans:
+            check_plan(plan)
+        with store.transaction() as tx:
+            import_id = int(tx.scalar("SELECT coalesce(max(import_id), 0) + 1 FROM imports"))
+            for i, plan in enumerate(plans):
+                base, span = i / len(plans), 1 / len(plans)
+                say(base, f"Reading {plan.label}")
+                table = TableReport(plan.label, plan.kind, plan.mapping.preset)
+                # Personal columns leave the mapping before anything is read into a table.
+                plan = pii.guard_plan(tx, plan, table)
+                check_plan(plan)
+                stage_table(tx, plan, table, store.shop)
+                say(base + span * 0.6, f"Writing {plan.label}")
+                land_table(tx, plan, table, import_id, store.shop)
+                report.tables.append(table)
+            report.import_id = import_id
+            _record(tx, report, plans)
+            if dry_run:
+                raise _DryRun
+        report.committed = True
+    except _DryRun:
+        report.committed = False
+    except Exception as err:
+        if is_duckdb_error(err):
+            raise IngestError(_explain(err, plans)) from err
+        raise
+    finally:
+        cleanup(plans)
+    report.seconds = round(time.perf_counter() - started, 3)
+    say(1.0, "Done" if not dry_run else "Checked (nothing written)")
+    log.info("import into %s: %d read, %d accepted, %d rejected in %.2fs", store.shop,
+             report.lines_read, report.accepted, report.rejected, report.seconds)
+    return report
+
+
+def _explain(err: BaseException, plans: list[TablePlan]) -> str:
+    text = str(err).split("\n")[0]
+    names = ", ".join(p.label for p in plans)
+    if "unicode" in text.lower() or "utf-8" in text.lower():
+        return (f"{names}: the file has bytes that are not valid UTF-8 beyond its first part. "
+                "Save it again as UTF-8 (Excel: 'CSV UTF-8') and import it again.")
+    return f"Import of {names} failed and nothing was written: {text}"
+
+
+def _record(tx: Any, report: ImportReport, plans: list[TablePlan]) -> None:
+    files = [s.path for p in plans for s in p.sources if s.path.is_file()]
+    tx.execute(
+        "INSERT INTO imports VALUES (?, now()::TIMESTAMP, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?, ?, ?)",
+        [report.import_id, ", ".join(p.label for p in plans), fingerprint(files),
+         ", ".join(sorted({p.mapping.preset for p in plans})),
+         ", ".join(sorted({p.kind for p in plans})),
+         report.lines_read, report.accepted, sum(t.fixed for t in report.tables),
+         report.rejected, sum(t.returns for t in report.tables),
+         sum(t.inserted for t in report.tables), sum(t.already_present for t in report.tables),
+         json.dumps(report.to_dict(rejections=0), default=str)],
+    )
+
+
+def import_paths(store: Store, paths: list[Path | str], preset: str | None = None,
+                 dry_run: bool = False, progress: Progress | None = None) -> ImportReport:
+    """Plan and import files or folders in one go."""
+    return run_import(store, plan_paths(store, paths, preset), dry_run, progress)

@@ -1,0 +1,129 @@
+"""Where a list's candidates come from: the model, new products, the segment, the context.
+
+``personal`` scores the customer's history with the model in one batched call that also
+scores the history without each of its most recent products (occlusion): the drops are what
+``core.explain`` cites as "because you bought X". ``fallback`` serves the cold-start ladder
+from aggregates only.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from core.recommend.ranking import Candidates, Context, Controls
+
+if TYPE_CHECKING:
+    from core.recommend.recommend import Engine
+
+POOL = 200  # model candidates re-ranked for novelty and diversity
+GROUPS = 16  # most recent distinct history products tested for their contribution
+MIN_SIMILARITY = 0.3  # a new product must be at least this similar to something bought
+
+
+def history_groups(engine: Engine, hist: np.ndarray, k: int = GROUPS) -> list[np.ndarray]:
+    """The customer's ``k`` most recently used distinct products, one group each."""
+    items = engine.log.item[hist][::-1]
+    _, first = np.unique(items, return_index=True)
+    recent = items[np.sort(first)][:k]
+    return [np.array([i], dtype=np.int64) for i in recent]
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    finite = np.isfinite(x)
+    if not finite.any():
+        return np.zeros_like(x)
+    lo, hi = x[finite].min(), x[finite].max()
+    out = (x - lo) / (hi - lo) if hi > lo else np.ones_like(x)
+    return np.where(finite, out, 0.0)
+
+
+def personal(engine: Engine, hist: np.ndarray, allowed: np.ndarray, controls: Controls,
+             ctx: Context, as_of: int, explain: bool = True) -> Candidates:
+    """The model's best allowed products for this history and context, with occlusion drops."""
+    groups = history_groups(engine, hist) if explain else []
+    scores = engine.score_variants(hist, groups, as_of, ctx)  # (1 + groups, n_items + 1)
+    base = scores[0, 1:]
+    rows = engine.cat_row
+    ok = (rows >= 0) & allowed[rows.clip(0)] & np.isfinite(base)
+    items = np.flatnonzero(ok) + 1
+    if not len(items):
+        return _empty()
+    top = items[np.argsort(-base[items - 1], kind="stable")[:POOL]]
+    rel = _normalise(scores[0, top])
+    # The shop's sales in the visit's context re-weight every model's list (the neural models
+    # also read the context themselves): + weight * log2(lift), clipped to +-1. It helps where
+    # context matters and can cost a little where it does not: bench/context_prior.py.
+    lift = engine.context_lift(ctx)
+    rel = rel + controls.context_weight * np.clip(np.log2(lift[rows[top - 1]]), -1, 1)
+    rel = rel + controls.novelty * engine.novelty[top]
+    drops = scores[0, top][None, :] - scores[1:, top] if groups else None
+    cands = Candidates(rows[top - 1], rel, scores[0, top], np.full(len(top), "model", dtype=object),
+                       drops, groups)
+    if controls.new_products:
+        cands = _with_new_products(engine, cands, hist, allowed, controls)
+    return cands
+
+
+def _with_new_products(engine: Engine, cands: Candidates, hist: np.ndarray, allowed: np.ndarray,
+                       controls: Controls) -> Candidates:
+    """Add allowed products the model has never seen, by content similarity to what the
+    customer bought or looked at (recent events weigh more)."""
+    new = np.flatnonzero(allowed & (engine.model_items == 0))
+    if not len(new) or not len(hist):
+        return cands
+    seen = engine.cat_row[engine.log.item[hist][::-1] - 1]
+    _, first = np.unique(seen, return_index=True)
+    seen = seen[np.sort(first)][:50]
+    seen = seen[seen >= 0]
+    if not len(seen):
+        return cands
+    content = engine.catalog.content
+    sim = (content[new] @ content[seen].T).toarray()  # (new, seen)
+    best = sim.max(axis=1)
+    keep = best >= MIN_SIMILARITY
+    if not keep.any():
+        return cands
+    n = min(controls.n, len(cands)) or 1
+    anchor = float(np.median(np.sort(cands.rel)[::-1][:n])) if len(cands) else 1.0
+    rel = best[keep] * anchor
+    k = int(keep.sum())
+    drops = None if cands.drops is None else np.hstack([cands.drops, np.zeros((len(cands.drops), k))])
+    similar = np.r_[np.full(len(cands), -1), seen[sim[keep].argmax(axis=1)]]
+    return Candidates(np.r_[cands.rows, new[keep]], np.r_[cands.rel, rel],
+                      np.r_[cands.raw, np.full(k, np.nan)],
+                      np.r_[cands.source, np.full(k, "new product", dtype=object)],
+                      drops, cands.groups, similar)
+
+
+def fallback(engine: Engine, key: str, mode: str, allowed: np.ndarray, ctx: Context,
+             region: str | None, controls: Controls) -> Candidates:
+    """Candidates without a personal model: the segment's favourites, or what sells in the
+    customer's region and context (a new customer), or best-sellers in the context for a
+    customer who objected to profiling (no region, no history: nothing about them is used)."""
+    cat = engine.catalog
+    if mode == "segment":
+        counts, total = engine.segment_counts.get(engine.segment_of(key), (None, 0.0))
+        shop = (cat.bought.to_numpy() + 1) / (cat.bought.sum() + len(cat.bought))
+        prior = 20.0
+        score = (counts + prior * shop) / (total + prior) if counts is not None else shop
+        source = "segment"
+    else:
+        score = engine.popular_in(ctx, region if mode == "new" else None)
+        source = "popular"
+    rows = np.flatnonzero(allowed)
+    if not len(rows):
+        return _empty()
+    top = rows[np.argsort(-score[rows], kind="stable")[:POOL]]
+    rel = _normalise(np.log(score[top])) + controls.novelty * _row_novelty(engine, top)
+    return Candidates(top, rel, score[top], np.full(len(top), source, dtype=object))
+
+
+def _row_novelty(engine: Engine, rows: np.ndarray) -> np.ndarray:
+    items = engine.model_items[rows]
+    return np.where(items > 0, engine.novelty[items], 1.0)
+
+
+def _empty() -> Candidates:
+    return Candidates(np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0, dtype=object))

@@ -1,0 +1,297 @@
+"""Customer segments: learned customer vectors -> UMAP (a 2-D map and a clustering space) -> HDBSCAN.
+
+``build`` runs the pipeline for one model and caches the result per (model, settings, data), so
+the page opens instantly after the first run. The reducer and the clusterer are plug-ins with a
+plain contract (``fit(X) -> self`` with ``map_``/``space_``; ``fit(X) -> self`` with ``labels_``
+and ``probabilities_``), so either can be swapped or faked in tests. Segment numbers stay the
+same across retrains: a new run's segments are matched to the shop's previous run by member
+overlap. ``view`` applies the cheap choices (assign outliers, merge small segments) to a cached
+run without recomputing anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linear_sum_assignment
+
+from core.learn import embeddings
+from core.shop import features, sequences
+from core.store import artifacts, config
+from core.store.store import Store
+
+log = logging.getLogger(__name__)
+Progress = Callable[[float, str], None]
+UNASSIGNED = -1
+FEATURE_PARTS = ("embedding", "rfm", "context")
+
+
+class MapReducer(Protocol):
+    map_: np.ndarray
+    space_: np.ndarray
+
+    def fit(self, X: np.ndarray) -> MapReducer: ...
+
+
+class Clusterer(Protocol):
+    labels_: np.ndarray
+    probabilities_: np.ndarray
+
+    def fit(self, X: np.ndarray) -> Clusterer: ...
+
+
+@dataclass(frozen=True)
+class SegmentConfig:
+    """What the merchant chooses: the inputs, the smallest segment, the seed."""
+
+    parts: tuple[str, ...] = ("embedding",)
+    min_cluster_size: int | None = None  # None: scaled to the shop's size
+    min_samples: int | None = None
+    n_neighbors: int = 15
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        bad = [p for p in self.parts if p not in FEATURE_PARTS]
+        if bad or not self.parts:
+            raise ValueError(f"Unknown segment inputs {bad}; choose from {', '.join(FEATURE_PARTS)}.")
+        if self.min_cluster_size is not None and self.min_cluster_size < 2:
+            raise ValueError("The smallest segment must have at least 2 customers.")
+
+    def key(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:10]
+
+
+@dataclass
+class SegmentRun:
+    """One pipeline run: who, where on the map, which segment, how sure, and the hierarchy."""
+
+    keys: np.ndarray  # customer keys (object)
+    map: np.ndarray  # (n, 2)
+    space: np.ndarray  # (n, k) clustering space
+    labels: np.ndarray  # segment per customer, UNASSIGNED for outliers
+    probabilities: np.ndarray  # membership strength 0..1
+    nearest: np.ndarray  # segment per customer with outliers given their nearest segment
+    tree: pd.DataFrame  # HDBSCAN condensed tree: parent, child, lambda_val, child_size
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_segments(self) -> int:
+        return int(self.labels.max()) + 1 if len(self.labels) else 0
+
+    @property
+    def unassigned_share(self) -> float:
+        return float((self.labels == UNASSIGNED).mean()) if len(self.labels) else 0.0
+
+
+def default_reducer(config: SegmentConfig, n: int) -> MapReducer:
+    from core.segments.reducers import UmapPair
+
+    return UmapPair(n_neighbors=config.n_neighbors, random_state=config.seed)
+
+
+def default_clusterer(config: SegmentConfig, n: int) -> Clusterer:
+    from core.segments.reducers import HdbscanClusterer, default_min_cluster_size
+
+    size = config.min_cluster_size or default_min_cluster_size(n)
+    if config.min_samples is None:
+        return HdbscanClusterer(min_cluster_size=size)
+    return HdbscanClusterer(min_cluster_size=size, min_samples=config.min_samples)
+
+
+def inputs(store: Store, keys: np.ndarray, vectors: np.ndarray, parts: tuple[str, ...]) -> np.ndarray:
+    """The clustering input: the learned vectors and/or standardised RFM and context features."""
+    blocks = [features.standardise_vectors(vectors)] if "embedding" in parts else []
+    extra = tuple(p for p in parts if p != "embedding")
+    if extra:
+        blocks.append(features.matrix(store, list(keys), extra))
+    return np.hstack(blocks).astype(np.float32)
+
+
+def cluster(X: np.ndarray, config: SegmentConfig, reducer: MapReducer | None = None,
+            clusterer: Clusterer | None = None, progress: Progress | None = None
+            ) -> tuple[np.ndarray, np.ndarray, Clusterer]:
+    """(map, space, fitted clusterer) of the rows of ``X``."""
+    say = progress or (lambda _f, _m: None)
+    if len(X) < 10:
+        raise ValueError(f"Only {len(X)} customers can be profiled; segments need at least 10.")
+    say(0.05, f"Mapping {len(X):,} customers (UMAP)")
+    red = (reducer or default_reducer(config, len(X))).fit(X)
+    say(0.75, "Finding segments (HDBSCAN)")
+    cl = (clusterer or default_clusterer(config, len(X))).fit(red.space_)
+    return np.asarray(red.map_, np.float32), np.asarray(red.space_, np.float32), cl
+
+
+def _condensed_tree(cl: Clusterer) -> pd.DataFrame:
+    model = getattr(cl, "model_", cl)
+    tree = getattr(model, "condensed_tree_", None)
+    if tree is None:
+        return pd.DataFrame(columns=["parent", "child", "lambda_val", "child_size"])
+    return tree.to_pandas()
+
+
+def _selected_nodes(cl: Clusterer) -> list[int]:
+    """Condensed-tree node of each raw HDBSCAN label (hdbscan numbers the selected clusters in
+    sorted node order); empty when the clusterer has no tree."""
+    tree = getattr(getattr(cl, "model_", cl), "condensed_tree_", None)
+    if tree is None:
+        return []
+    try:
+        return sorted(int(c) for c in tree._select_clusters())
+    except (AttributeError, ValueError, TypeError) as err:
+        log.info("no cluster hierarchy available: %s", err)
+        return []
+
+
+def match_to_previous(keys: np.ndarray, labels: np.ndarray, prev_keys: np.ndarray,
+                      prev_labels: np.ndarray) -> np.ndarray:
+    """Renumber ``labels`` so each segment takes the number of the previous segment it shares
+    most members with (Hungarian matching on member overlap); new segments get fresh numbers."""
+    prev = pd.Series(prev_labels, index=pd.Index(prev_keys))
+    common = pd.Index(keys).intersection(prev.index)
+    new_ids = [k for k in np.unique(labels) if k != UNASSIGNED]
+    old_ids = [k for k in np.unique(prev_labels) if k != UNASSIGNED]
+    if not new_ids or not old_ids or not len(common):
+        return labels
+    now = pd.Series(labels, index=pd.Index(keys)).loc[common]
+    overlap = pd.crosstab(now, prev.loc[common]).reindex(index=new_ids, columns=old_ids, fill_value=0)
+    rows, cols = linear_sum_assignment(-overlap.to_numpy())
+    mapping = {new_ids[r]: old_ids[c] for r, c in zip(rows, cols) if overlap.iat[r, c] > 0}
+    fresh = iter(range(max(old_ids) + 1, max(old_ids) + 1 + len(new_ids)))
+    mapping.update({k: next(fresh) for k in new_ids if k not in mapping})
+    mapping[UNASSIGNED] = UNASSIGNED
+    return np.array([mapping[k] for k in labels], dtype=np.int64)
+
+
+# --------------------------------------------------------------------------- cache
+
+
+def cache_dir(shop: str) -> Path:
+    path = config.home() / "cache" / config.check_shop_name(shop) / "segments"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _save(run: SegmentRun, path: Path) -> None:
+    tmp = path.with_name("." + path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        np.savez(fh, keys=run.keys.astype(str), map=run.map, space=run.space, labels=run.labels,
+                 probabilities=run.probabilities, nearest=run.nearest,
+                 tree=run.tree[["parent", "child", "lambda_val", "child_size"]].to_numpy(float),
+                 meta=np.array(json.dumps(run.meta)))
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _load(path: Path) -> SegmentRun | None:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            tree = pd.DataFrame(z["tree"], columns=["parent", "child", "lambda_val", "child_size"])
+            return SegmentRun(z["keys"].astype(object), z["map"], z["space"], z["labels"],
+                              z["probabilities"], z["nearest"], tree, json.loads(str(z["meta"])))
+    except (OSError, ValueError, KeyError) as err:
+        log.warning("ignoring unreadable segment cache %s: %s", path, err)
+        return None
+
+
+def _cache_path(shop: str, model_id: str, cfg: SegmentConfig, data: str) -> Path:
+    return cache_dir(shop) / f"{model_id}-{cfg.key()}-{data}.npz"
+
+
+def cached(store: Store, model_id: str, cfg: SegmentConfig) -> SegmentRun | None:
+    """The cached run for this model, settings and data, if there is one."""
+    path = _cache_path(store.shop, model_id, cfg, sequences.fingerprint(store))
+    return _load(path) if path.exists() else None
+
+
+def previous_run(shop: str) -> SegmentRun | None:
+    latest = cache_dir(shop) / "LATEST"
+    if not latest.exists():
+        return None
+    path = cache_dir(shop) / latest.read_text().strip()
+    return _load(path) if path.exists() else None
+
+
+def build(store: Store, model_id: str | None = None, cfg: SegmentConfig | None = None,
+          reducer: MapReducer | None = None, clusterer: Clusterer | None = None,
+          progress: Progress | None = None, use_cache: bool = True) -> SegmentRun:
+    """Segments of the shop's profiled customers from a model (the latest when None), cached."""
+    cfg = cfg or SegmentConfig()
+    say = progress or (lambda _f, _m: None)
+    data = sequences.fingerprint(store)
+    chosen = model_id or artifacts.latest_id(store.shop)
+    if use_cache and reducer is None and clusterer is None and chosen:
+        # before any model or vector work: a cache hit needs neither
+        hit = _cache_path(store.shop, chosen, cfg, data)
+        run = _load(hit) if hit.exists() else None
+        if run is not None:
+            say(1.0, "Segments loaded from cache")
+            return run
+    say(0.0, "Reading customer vectors")
+    keys, vectors, art, problems = embeddings.customer_vectors(store, model_id)
+    path = _cache_path(store.shop, art.model_id, cfg, data)
+    started = time.perf_counter()
+    X = inputs(store, keys, vectors, cfg.parts)
+    map2d, space, cl = cluster(X, cfg, reducer, clusterer, lambda f, m: say(0.05 + 0.85 * f, m))
+    raw = np.asarray(cl.labels_, dtype=np.int64)
+    labels = raw
+    prev = previous_run(store.shop)
+    if prev is not None:
+        labels = match_to_previous(keys, raw, prev.keys, prev.labels)
+    nodes = _selected_nodes(cl)
+    leaves = {str(int(new)): nodes[int(old)] for old, new in set(zip(raw.tolist(), labels.tolist()))
+              if old != UNASSIGNED and int(old) < len(nodes)}
+    say(0.92, "Giving outliers their nearest segment")
+    from core.segments.reducers import assign_outliers
+
+    run = SegmentRun(keys, map2d, space, labels, np.asarray(cl.probabilities_, np.float32),
+                     assign_outliers(cl, space, labels), _condensed_tree(cl))
+    run.meta = {"model_id": art.model_id, "kind": art.manifest.get("kind"), "config": asdict(cfg),
+                "data": data, "seconds": round(time.perf_counter() - started, 2),
+                "created": time.strftime("%Y-%m-%d %H:%M:%S"), "problems": problems,
+                "n_customers": int(len(keys)), "n_segments": run.n_segments,
+                "unassigned": run.unassigned_share, "leaf_nodes": leaves}
+    if reducer is None and clusterer is None:
+        if sequences.fingerprint(store) != data:  # erasures or objections while it was built
+            from core.privacy.erasure import without_points
+
+            allowed = {r[0] for r in store.rows("SELECT customer_key FROM customers WHERE consent_profiling")}
+            gone = np.array([k not in allowed for k in run.keys], dtype=bool)
+            if gone.any():
+                run = without_points(run, gone)
+        _save(run, path)
+        tmp = path.with_name(".LATEST.tmp")
+        tmp.write_text(path.name)
+        os.replace(tmp, cache_dir(store.shop) / "LATEST")
+    say(1.0, f"{run.n_segments} segments")
+    log.info("segments of %s: %d customers, %d segments, %.1f%% unassigned, %.1fs", store.shop,
+             len(keys), run.n_segments, 100 * run.unassigned_share, run.meta["seconds"])
+    return run
+
+
+def view(run: SegmentRun, assign_outliers: bool = False, merge_below: int = 0) -> np.ndarray:
+    """Labels as shown: optionally every outlier in its nearest segment, and segments smaller
+    than ``merge_below`` customers merged into the nearest larger one (by centroid)."""
+    labels = run.nearest.copy() if assign_outliers else run.labels.copy()
+    if merge_below <= 0:
+        return labels
+    sizes = pd.Series(labels[labels != UNASSIGNED]).value_counts()
+    big = sizes[sizes >= merge_below].index.to_numpy()
+    small = sizes[sizes < merge_below].index.to_numpy()
+    if not len(big) or not len(small):
+        return labels
+    centroids = {k: run.space[labels == k].mean(axis=0) for k in sizes.index}
+    for k in small:
+        d = [float(((centroids[k] - centroids[b]) ** 2).sum()) for b in big]
+        labels[labels == k] = big[int(np.argmin(d))]
+    return labels

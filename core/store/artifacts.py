@@ -1,0 +1,187 @@
+"""Versioned, atomic save and load of trained things.
+
+A trained model is a folder ``<home>/models/<shop>/<model_id>/`` holding ``weights.pt`` (a dict
+of tensors, read back with ``torch.load(weights_only=True)``), ``state.json`` (config, id maps,
+anything JSON) and ``manifest.json`` (kind, data fingerprint, metrics, library versions and the
+sha256 of every other file). It is written into a hidden folder, flushed to disk, and renamed
+into place; ``LATEST`` then points at it (written the same way). A file that is truncated or
+changed afterwards fails its checksum and is refused with a clear message; ``load_usable``
+then falls back to the newest model that is intact, so the shop keeps a working model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import platform
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from core.store import config
+
+log = logging.getLogger(__name__)
+WEIGHTS, STATE, MANIFEST, LATEST = "weights.pt", "state.json", "manifest.json", "LATEST"
+
+
+class ArtifactError(RuntimeError):
+    """A model folder that cannot be trusted or read, explained."""
+
+
+@dataclass
+class Artifact:
+    """A loaded model folder."""
+
+    model_id: str
+    path: Path
+    manifest: dict[str, Any]
+    state: dict[str, Any]
+    tensors: dict[str, torch.Tensor]
+
+    def is_stale(self, fingerprint: str) -> bool:
+        """True when the shop's data changed since this model was trained."""
+        return self.manifest.get("data_fingerprint") != fingerprint
+
+
+def models_dir(shop: str) -> Path:
+    """Where a shop's trained models live."""
+    path = config.home() / "models" / config.check_shop_name(shop)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _fsync_write(path: Path, data: bytes) -> None:
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def versions() -> dict[str, str]:
+    """Library versions recorded with every model."""
+    import duckdb
+    import numpy
+
+    import core
+
+    return {"shoplens": core.__version__, "python": platform.python_version(),
+            "torch": torch.__version__, "numpy": numpy.__version__, "duckdb": duckdb.__version__}
+
+
+def save(shop: str, kind: str, tensors: dict[str, torch.Tensor], state: dict[str, Any],
+         fingerprint: str, metrics: dict[str, Any] | None = None) -> Artifact:
+    """Write a new model folder atomically and make it the latest."""
+    root = models_dir(shop)
+    model_id = time.strftime("%Y%m%d-%H%M%S") + f"-{kind}-{os.urandom(3).hex()}"
+    tmp = root / f".tmp-{model_id}"
+    tmp.mkdir()
+    try:
+        torch.save({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, tmp / WEIGHTS)
+        with open(tmp / WEIGHTS, "rb+") as fh:
+            os.fsync(fh.fileno())
+        _fsync_write(tmp / STATE, json.dumps(state, default=_json_default).encode())
+        manifest = {
+            "model_id": model_id, "kind": kind, "shop": shop, "created_at": time.time(),
+            "data_fingerprint": fingerprint, "metrics": metrics or {}, "versions": versions(),
+            "files": {name: _sha256(tmp / name) for name in (WEIGHTS, STATE)},
+        }
+        _fsync_write(tmp / MANIFEST, json.dumps(manifest, indent=1, default=_json_default).encode())
+        _fsync_dir(tmp)
+        final = root / model_id
+        tmp.rename(final)
+        _set_latest(root, model_id)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    log.info("saved model %s for shop %s", model_id, shop)
+    return Artifact(model_id, final, manifest, state, tensors)
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _set_latest(root: Path, model_id: str) -> None:
+    tmp = root / f".{LATEST}.tmp"
+    _fsync_write(tmp, model_id.encode())
+    os.replace(tmp, root / LATEST)
+    _fsync_dir(root)
+
+
+def list_models(shop: str) -> list[dict[str, Any]]:
+    """Manifests of the shop's models, newest first (unreadable ones marked as damaged)."""
+    out = []
+    for path in sorted(models_dir(shop).iterdir(), reverse=True):
+        if path.name.startswith(".") or not path.is_dir():
+            continue
+        try:
+            out.append(json.loads((path / MANIFEST).read_text()))
+        except (OSError, ValueError) as err:
+            out.append({"model_id": path.name, "damaged": str(err)})
+    return out
+
+
+def latest_id(shop: str) -> str | None:
+    """The model the shop uses unless another is chosen."""
+    pointer = models_dir(shop) / LATEST
+    return pointer.read_text().strip() if pointer.exists() else None
+
+
+def load(shop: str, model_id: str | None = None) -> Artifact:
+    """Load and verify one model (the latest by default); refuse a damaged one."""
+    model_id = model_id or latest_id(shop)
+    if model_id is None:
+        raise ArtifactError(f"Shop {shop!r} has no trained model yet: train one first.")
+    path = models_dir(shop) / model_id
+    try:
+        manifest = json.loads((path / MANIFEST).read_text())
+    except (OSError, ValueError) as err:
+        raise ArtifactError(f"Model {model_id} cannot be read ({err}); train again.") from err
+    for name, expected in manifest.get("files", {}).items():
+        if not (path / name).exists() or _sha256(path / name) != expected:
+            raise ArtifactError(
+                f"Model {model_id}: {name} is damaged (truncated or changed since it was "
+                "saved); it was not loaded. Train again or choose another model.")
+    try:
+        tensors = torch.load(path / WEIGHTS, map_location="cpu", weights_only=True)
+        state = json.loads((path / STATE).read_text())
+    except (OSError, ValueError, RuntimeError) as err:
+        raise ArtifactError(f"Model {model_id} could not be loaded: {err}") from err
+    return Artifact(model_id, path, manifest, state, tensors)
+
+
+def load_usable(shop: str, model_id: str | None = None) -> tuple[Artifact, list[str]]:
+    """The chosen (or latest) model, or else the newest intact one, with what went wrong."""
+    problems: list[str] = []
+    first = model_id or latest_id(shop)
+    candidates = [first] + [m["model_id"] for m in list_models(shop) if m["model_id"] != first]
+    for candidate in [c for c in candidates if c]:
+        try:
+            return load(shop, candidate), problems
+        except ArtifactError as err:
+            problems.append(str(err))
+    raise ArtifactError(" ".join(problems) or f"Shop {shop!r} has no trained model yet.")
