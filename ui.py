@@ -18,6 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from core.demo import demo
+from core.segments import cache
 from core.shop import overview
 from core.store import config
 from core.store.jobs import JobRunner
@@ -191,13 +192,12 @@ def _customer_data(shop: str, version: int) -> Any:
 
 
 def customer_data(store: Store) -> Any:
-    """``core.profiles.CustomerData`` of the shop, once per data version (shared, never mutated)."""
+    """``core.segments.profiles.CustomerData`` of the shop, once per data version (shared, never mutated)."""
     return _customer_data(store.shop, data_version(store))
 
 
-def _segments_stamp(shop: str) -> float:
-    from core.segments import segments
-    latest = segments.cache_dir(shop) / "LATEST"
+def _segments_stamp(store: Store) -> float:
+    latest = cache.cache_dir(store) / "LATEST"
     return latest.stat().st_mtime if latest.exists() else 0.0
 
 
@@ -210,9 +210,9 @@ def _engine(shop: str, version: int, model: str, segments_stamp: float) -> Any:
 
 
 def engine(store: Store, model: str) -> Any:
-    """A ``core.recommend.Engine`` for a model (shared, never mutated): reloaded when the data
+    """A ``core.recommend.recommend.Engine`` for a model (shared, never mutated): reloaded when the data
     changes or new segments are built."""
-    return _engine(store.shop, data_version(store), model, _segments_stamp(store.shop))
+    return _engine(store.shop, data_version(store), model, _segments_stamp(store))
 
 
 def md_escape(text: str) -> str:

@@ -3,7 +3,7 @@
     .venv/bin/python bench/context_prior.py              # demo shop and Online Retail II
     .venv/bin/python bench/context_prior.py --skip-orii
 
-``core.candidates`` adds ``Controls.context_weight * clip(log2(lift), -1, 1)`` to every candidate's
+``core.recommend.candidates`` adds ``Controls.context_weight * clip(log2(lift), -1, 1)`` to every candidate's
 relevance, where ``lift`` is how much more often the product sells in the visit's context
 (part of day, weekend, device) than usual. The weight (0.15) was set when the feature was
 written; this benchmark checks it, and a few other weights, on each customer's held-out last
@@ -37,7 +37,7 @@ log = logging.getLogger("bench.context_prior")
 
 def true_context(engine, target):  # noqa: ANN001, ANN201 - bench helper
     """The held-out basket's own context as the page's ``Context``."""
-    from core.recommend.ranking import Context
+    from core.recommend.types import Context
     from core.shop.catalog import daypart_of
 
     hour = target.context.get("hour", 0) - 1
@@ -48,7 +48,7 @@ def true_context(engine, target):  # noqa: ANN001, ANN201 - bench helper
 
 
 def recall(engine, keys: list[str], weight: float) -> float:  # noqa: ANN001
-    from core.recommend.ranking import Controls
+    from core.recommend.types import Controls
 
     out = []
     for key in keys:

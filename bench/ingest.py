@@ -6,7 +6,7 @@
 For each generated file (shoplens events layout, CSV and Parquet) it times
   * raw: DuckDB materialising the file into a table (`CREATE TABLE AS SELECT * FROM read_csv/
     read_parquet`, types auto-detected) - the floor any importer on DuckDB can reach;
-  * import: `core.ingest.import_paths` into a fresh shop - reading, typing and checking every
+  * import: `core.ingest.ingest.import_paths` into a fresh shop - reading, typing and checking every
     row, date-format detection, pseudonymisation, duplicate detection, the rejection report and
     the transactional insert;
 and prints a markdown table with seconds, rows/s and the import/raw ratio. Each measurement
@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from core.demo import synth  # noqa: E402
 from core.ingest import ingest  # noqa: E402
+from core.ingest.plan import ImportReport  # noqa: E402
 from core.store.store import Store, quote_ident  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
@@ -59,7 +60,7 @@ def time_raw(paths: list[Path]) -> float:
         shutil.rmtree(home, ignore_errors=True)
 
 
-def time_import(paths: list[Path]) -> tuple[float, ingest.ImportReport]:
+def time_import(paths: list[Path]) -> tuple[float, ImportReport]:
     """The shoplens importer, end to end, into a new shop."""
     home = _fresh_home()
     try:

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/map_render.py [N]
 
-Builds the page's own figure (``core.segment_charts.segment_map``, WebGL) for N customers
+Builds the page's own figure (``core.segments.charts.segment_map``, WebGL) for N customers
 (default 100,000) in 9 groups, writes it as a self-contained HTML file (plotly.js inline, no
 network) and opens it in Debian's Chromium; prints the points plotly drew and the seconds from
 opening the file to the drawn plot.

@@ -31,14 +31,15 @@ def say(line: str = "") -> None:
 
 
 def measure(n_customers: int) -> dict:
-    from core.demo import demo, synth
+    from core.demo import demo
+    from core.demo.config import SynthConfig
     from core.privacy import access, erasure
     from core.recommend import recommend
     from core.store import config
     from core.store.store import Store
 
     shop = f"priv{n_customers}"
-    demo.create_demo_shop(shop, synth.SynthConfig(n_customers=n_customers), replace=True)
+    demo.create_demo_shop(shop, SynthConfig(n_customers=n_customers), replace=True)
     with Store.open(shop) as store:
         engine = recommend.load(store, "itemknn")
         heavy = store.rows("SELECT customer_key, count(*) FROM events WHERE customer_key IS NOT NULL "

@@ -16,7 +16,7 @@
    ``shoplens recommend --all`` does (one request each plus the row table of its list), with
    reasons; without reasons on a random sample of ``--batch-sample`` customers, extrapolated to
    the whole shop (marked as such).
-3. Faithfulness of "because you bought X" (``core.explain.faithfulness``): removing the cited
+3. Faithfulness of "because you bought X" (``core.recommend.explain.faithfulness``): removing the cited
    products from the history must lower the pick's model score. On the default demo shop
    (5,000 customers; GRU and transformer trained ``--faith-epochs`` epochs) and on Online Retail
    II (both years as one shop; GRU and transformer with the trainer's default epochs and early
@@ -110,9 +110,10 @@ def busy_note(mach: dict) -> str:
 
 # -- shops and models ------------------------------------------------------------------------
 def build_generated(shop: str, n_customers: int, n_products: int) -> dict:
-    from core.demo import demo, synth
+    from core.demo import demo
+    from core.demo.config import SynthConfig
     started = time.perf_counter()
-    cfg = synth.SynthConfig(n_customers=n_customers, n_products=n_products)
+    cfg = SynthConfig(n_customers=n_customers, n_products=n_products)
     demo.create_demo_shop(shop, cfg, replace=True)
     return {"shop": shop, "customers": n_customers, "products": n_products, "days": cfg.days,
             "build_seconds": time.perf_counter() - started}

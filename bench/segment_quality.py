@@ -22,9 +22,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+from core.segments.types import SegmentConfig
+
+if TYPE_CHECKING:
+    from core.store.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -33,11 +39,11 @@ RESULTS = ROOT / "bench" / "results"
 log = logging.getLogger("bench.segment_quality")
 
 
-def _personas(keys: np.ndarray) -> np.ndarray:
+def _personas(store: Store, keys: np.ndarray) -> np.ndarray:
     from core.demo import demo
     from core.store import pseudonym
     truth = pd.read_parquet(demo.source_folder("demo") / "truth" / "personas.parquet")
-    truth["key"] = pseudonym.pseudonymize("demo", truth["customer_id"].astype(str))
+    truth["key"] = pseudonym.pseudonymize(store, truth["customer_id"].astype(str))
     persona = dict(zip(truth["key"], truth["persona"]))
     return np.array([persona[k] for k in keys])
 
@@ -64,7 +70,7 @@ def measure(shop: str) -> tuple[dict, list[str]]:
         started = time.perf_counter()
         art = embeddings.train(store, "gru", seed=0, options=options)
         train_s = time.perf_counter() - started
-        cfg = segments.SegmentConfig()
+        cfg = SegmentConfig()
         started = time.perf_counter()
         run = segments.build(store, art.model_id, cfg)
         build_s = time.perf_counter() - started
@@ -82,7 +88,8 @@ def measure(shop: str) -> tuple[dict, list[str]]:
            "names": {int(k): p.name for k, p in profs.items()},
            "sizes": {int(k): p.customers for k, p in profs.items()}}
     if shop == "demo":
-        row["ari_personas"] = float(adjusted_rand_score(_personas(run.keys), run.labels))
+        with Store.open(shop, read_only=True) as store:
+            row["ari_personas"] = float(adjusted_rand_score(_personas(store, run.keys), run.labels))
     lines = [f"### {shop}", "",
              f"{row['customers']:,} customers, {row['segments']} segments, "
              f"{row['unassigned']:.1%} unassigned; GRU trained in {train_s:.0f} s, segments built in "

@@ -6,7 +6,7 @@
 Input: seeded synthetic customer vectors (n, 64) float32 with 8 planted segments of unequal size
 (Dirichlet weights), each a Gaussian with its own low-rank (6-D) shape and noise level, 5% of the
 customers pulled part-way towards another segment. Paths:
-  fast      core.reducers.UmapPair (shared kNN, PCA init, fewer epochs), seeded -> repeatable
+  fast      core.segments.reducers.UmapPair (shared kNN, PCA init, fewer epochs), seeded -> repeatable
   parallel  the same, random_state=None: UMAP layouts on 2 threads, not repeatable
   subsample the same with max_fit=25000 (UMAP fitted on 25k, the rest placed by kNN), n > 25k only
   plain     two plain umap.UMAP(random_state=seed) fits with defaults (8-D and 2-D), the reference

@@ -5,7 +5,7 @@
 
 Online Retail II (both years, ../shared/data/online_retail_ii) is imported into a throw-away
 SHOPLENS_HOME and read with ``LogOptions(purchases_only=True, min_baskets=2)``; the demo shop is
-``core.demo.create_demo_shop`` with the default config, read with views and carts ("demo") and
+``core.demo.demo.create_demo_shop`` with the default config, read with views and carts ("demo") and
 with purchases only ("demo-purchases": with browse events in the history, every demo basket was
 carted minutes before its cut-off, so "demo" measures checkout completion). All are split
 by ``models.data.split``. Hyper-parameters are the ``ModelConfig``/``TrainConfig`` defaults

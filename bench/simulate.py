@@ -4,10 +4,10 @@
     .venv/bin/python bench/simulate.py --quick    # smoke run
 
 1. **Speed**: a generated shop with 50,000 customers; a test of 30 days with 2 arms, timed end to
-   end (``core.abtest.simulate_shop``: the world, every customer's list per arm, the daily run,
+   end (``core.abtest.abtest.simulate_shop``: the world, every customer's list per arm, the daily run,
    the repeats and the off-policy check), for best-sellers vs item-kNN and best-sellers vs a GRU
    (trained for one epoch beforehand, not timed).
-2. **Statistics** on synthetic worlds with a known true lift (``core.world.synthetic``): coverage
+2. **Statistics** on synthetic worlds with a known true lift (``core.abtest.world.synthetic``): coverage
    of the 95% interval for every metric at two traffic levels, false positives with no true
    difference, false positives when looking every day (plain interval vs always-valid band),
    and the off-policy estimators' bias over repeated logs.
@@ -41,12 +41,13 @@ def say(line: str = "") -> None:
 
 def speed(args: argparse.Namespace) -> list[dict]:
     from core.abtest import abtest, policies
-    from core.demo import demo, synth
+    from core.demo import demo
+    from core.demo.config import SynthConfig
     from core.learn import embeddings
     from core.store.store import Store
 
     started = time.perf_counter()
-    demo.create_demo_shop("big", synth.SynthConfig(n_customers=args.customers, n_products=args.products),
+    demo.create_demo_shop("big", SynthConfig(n_customers=args.customers, n_products=args.products),
                           replace=True)
     build = time.perf_counter() - started
     with Store.open("big") as store:
@@ -149,7 +150,7 @@ def report(speed_rows: list[dict], st: dict, args: argparse.Namespace) -> None:
         say(f"| {r['arms']} | {r['customers']:,} | {r['repeats']} | {r['prepare_s']:.1f} | "
             f"{r['run_s']:.1f} | {r['total_s']:.1f} | {r['visitors']:,} |")
     say("\n## Coverage of the true lift by the 95% interval (synthetic worlds, 14 days)\n")
-    say(f"{args.repeats} repeats per world; the true lift is exact (`core.simulate.expected`).\n")
+    say(f"{args.repeats} repeats per world; the true lift is exact (`core.abtest.simulate.expected`).\n")
     say("| customers | visitors per arm | " + " | ".join(METRICS.values()) + " |")
     say("|---:|---:|" + "---:|" * len(METRICS))
     for n, c in st["coverage"].items():

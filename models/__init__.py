@@ -1,17 +1,18 @@
-"""shoplens models: pure PyTorch modules, baselines, training loops and metrics.
+"""shoplens models: pure PyTorch and numpy modules, baselines, training loops and metrics.
 
 This package knows arrays and tensors, not DuckDB or Streamlit: `core/` feeds it an
 `EventLog` (models/data.py) and reads back scores and vectors.
 
-    data.py         the EventLog / Split / Target contract and the time split
-    metrics.py      one full-catalog evaluation for every model
-    baselines.py    popularity, recent popularity, repeat frequency, item-kNN, EASE, ALS
-    encoders.py     ModelConfig and the shared item / event / context embeddings
-    seqrec.py       GRU4Rec-style recurrent model (GRU or LSTM)
-    sasrec.py       SASRec-style causal self-attention
-    repeat.py       repeat/explore mixture over the customer's own history
-    batches.py      windows, training rows and batched prediction from the flat log
-    train.py        training loop: early stopping, seeds, cancellation, DistributedDataParallel
-    recommender.py  fit / score / vectors / state for the app and the evaluation
-    io.py           an EventLog as .npz (torchrun runs without the store)
+    data.py           the EventLog / Split / Target contract, the time split, an EventLog as .npz
+    metrics.py        one full-catalog evaluation for every model
+    estimator.py      the Baseline contract and the sparse history / training matrices
+    baselines.py      popularity, recent popularity, repeat frequency, item-kNN; the registry, TUNED
+    factorization.py  EASE and implicit ALS
+    encoders.py       ModelConfig, the Batch every network reads, the item / event / context embeddings
+    networks.py       the GRU4Rec-style recurrent network (GRU or LSTM) and SASRec-style self-attention
+    repeat.py         repeat/explore mixture over the customer's own history
+    batches.py        windows, training rows and batched prediction from the flat log
+    train.py          training loop: early stopping, seeds, cancellation, DistributedDataParallel
+    runtime.py        seeded sections, the device, the torchrun process group, one-thread scoring
+    recommender.py    fit / score / vectors / state for the app and the evaluation
 """

@@ -10,36 +10,16 @@ No Python loop runs per event: windows are index arithmetic on ``offsets``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from models.data import CONTEXT, EVENT_TYPES, EventLog, Target, visit_start
-from models.encoders import QUERY, ModelConfig
+from models.encoders import QUERY, Batch, ModelConfig
 from models.repeat import rebought, repeat_features
 
 PURCHASE = EVENT_TYPES.index("purchase")
-
-
-@dataclass
-class Batch:
-    """Model inputs for B rows; T = max_len + 1 tokens, the last one the query."""
-
-    items: torch.Tensor  # (B, T) long, 0 = padding / query
-    etypes: torch.Tensor  # (B, T) long, QUERY for the last token
-    context: dict[str, torch.Tensor]  # CONTEXT name -> (B, T) long
-    lengths: torch.Tensor  # (B,) real tokens including the query (>= 1)
-    rep_row: torch.Tensor  # (R,) row of each (row, history item) pair
-    rep_item: torch.Tensor  # (R,) item of each pair
-    rep_pair: torch.Tensor  # (R, N_PAIR_FEATURES) float
-    user_feats: torch.Tensor  # (B, N_USER_FEATURES) float
-
-    def to(self, device: torch.device | str) -> Batch:
-        moved = {f.name: getattr(self, f.name) for f in fields(self)}
-        moved = {k: ({c: t.to(device) for c, t in v.items()} if isinstance(v, dict) else v.to(device))
-                 for k, v in moved.items()}
-        return Batch(**moved)
 
 
 @dataclass

@@ -8,12 +8,13 @@ The last token of every sequence is a *query*: no item, the context of the baske
 the same item vectors (tied) or a separate output table.
 
 ``ModelConfig`` is the one typed config of every model here (nanoGPT style): passed whole,
-saved with ``asdict`` and rebuilt with ``ModelConfig(**model_args)``.
+saved with ``asdict`` and rebuilt with ``ModelConfig(**model_args)``. ``Batch`` is what every
+model reads: a batch of token windows plus the repeat features (built by ``models.batches``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import torch
 import torch.nn as nn
@@ -22,6 +23,26 @@ from models.data import CONTEXT
 
 SIDE = ("category", "brand", "price_band")
 QUERY = 5  # event-type code of the query token (after the data's 0..4 codes)
+
+
+@dataclass
+class Batch:
+    """Model inputs for B rows; T = max_len + 1 tokens, the last one the query."""
+
+    items: torch.Tensor  # (B, T) long, 0 = padding / query
+    etypes: torch.Tensor  # (B, T) long, QUERY for the last token
+    context: dict[str, torch.Tensor]  # CONTEXT name -> (B, T) long
+    lengths: torch.Tensor  # (B,) real tokens including the query (>= 1)
+    rep_row: torch.Tensor  # (R,) row of each (row, history item) pair
+    rep_item: torch.Tensor  # (R,) item of each pair
+    rep_pair: torch.Tensor  # (R, N_PAIR_FEATURES) float
+    user_feats: torch.Tensor  # (B, N_USER_FEATURES) float
+
+    def to(self, device: torch.device | str) -> Batch:
+        moved = {f.name: getattr(self, f.name) for f in fields(self)}
+        moved = {k: ({c: t.to(device) for c, t in v.items()} if isinstance(v, dict) else v.to(device))
+                 for k, v in moved.items()}
+        return Batch(**moved)
 
 
 @dataclass

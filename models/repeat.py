@@ -20,7 +20,6 @@ history that is added to the sequence state (``with_profile``). The model output
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -28,10 +27,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from models.data import EVENT_TYPES, EventLog
-from models.encoders import EventEmbedding, ModelConfig
-
-if TYPE_CHECKING:  # batches.py imports this module
-    from models.batches import Batch
+from models.encoders import Batch, EventEmbedding, ModelConfig
 
 VIEW, CART, PURCHASE, RETURN = (EVENT_TYPES.index(t) for t in ("view", "cart", "purchase", "return"))
 DAY = 86400.0

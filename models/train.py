@@ -29,13 +29,11 @@ import torch.distributed as dist
 import torch.nn as nn
 
 from models.batches import LogIndex, basket_rows, predict, target_rows
-from models.data import EventLog, Split, Target, split
+from models.data import EventLog, Split, Target, load_npz, split
 from models.encoders import ModelConfig, side_tensors
-from models.io import load_npz
 from models.metrics import evaluate
+from models.networks import RecurrentRec, SASRec
 from models.runtime import any_rank, mean_over_ranks, pick_device, repeatable, start_distributed, trim_heap
-from models.sasrec import SASRec
-from models.seqrec import RecurrentRec
 
 log = logging.getLogger(__name__)
 Progress = Callable[[dict], None]
@@ -237,7 +235,7 @@ def _validate(scorer: _Scorer, data: Split, rank: int, world: int, device: torch
 def main(argv: list[str] | None = None) -> int:
     """``python -m models.train --events LOG.npz --out DIR``: fit, evaluate, save (rank 0)."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--events", required=True, help="EventLog saved with models.io.save_npz")
+    p.add_argument("--events", required=True, help="EventLog saved with models.data.save_npz")
     p.add_argument("--out", required=True, help="folder for model.pt and metrics.json")
     mdef, tdef = ModelConfig(), TrainConfig()
     mnames = ("arch", "d_model", "n_layers", "n_heads", "dropout", "max_len", "repeat_len", "n_negatives")

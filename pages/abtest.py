@@ -6,12 +6,12 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from core.abtest import abtest, simulate, stats
+from core.abtest import abtest, planning, simulate
 from core.abtest import charts as ab_charts
 from core.abtest.policies import Arm
 from core.abtest.world import ASSUMED_CONVERSION, WorldConfig
 from core.recommend import recommend
-from core.recommend.ranking import Controls
+from core.recommend.types import Controls
 from core.store.jobs import Job
 
 store = ui.page_start("pages/abtest.py", "A/B test")
@@ -103,7 +103,7 @@ run_name = st.text_input("Name this run", " vs ".join(a.name for a in arms),
 
 def work(job: Job, plan: abtest.Plan, name: str) -> str:
     report = abtest.simulate_shop(ui.get_store(shop), plan, lambda f, m: job.report(f, m))
-    return abtest.save(shop, report, name)
+    return abtest.save(store, report, name)
 
 
 if st.button("Run simulation", type="primary", key=f"ab_run_{shop}", icon=":material/play_arrow:"):
@@ -226,10 +226,10 @@ def show(report: dict) -> None:
         want = p2.number_input("Lift to detect (%)", 1.0, 200.0, 10.0, 1.0, key=f"ab_plan_lift_{key}")
         weeks = p3.number_input("Or: weeks you can run", 1, 104, 4, key=f"ab_plan_weeks_{key}")
         k = len(report["arms"])
-        st.markdown("- " + ui.md_escape(stats.power_sentence(daily, base["mean"], base["sd"], want / 100,
+        st.markdown("- " + ui.md_escape(planning.power_sentence(daily, base["mean"], base["sd"], want / 100,
                                                              report["alpha"], 0.8, k)))
         n = daily * weeks * 7 / k
-        smallest = stats.mde(n, base["mean"], base["sd"], report["alpha"], 0.8, k)
+        smallest = planning.mde(n, base["mean"], base["sd"], report["alpha"], 0.8, k)
         plural = "s" if weeks > 1 else ""
         st.markdown("- " + ui.md_escape(f"In {weeks} week{plural} ({n:,.0f} visitors per arm) the smallest "
                                         f"lift you could reliably detect is about {smallest:+.0%}."))
@@ -259,7 +259,7 @@ def show(report: dict) -> None:
             st.warning(warning)
 
 
-runs = abtest.list_runs(shop)
+runs = abtest.list_runs(store)
 if not runs:
     st.info("No simulation yet: set up the arms above and press Run simulation.")
     st.stop()
@@ -269,7 +269,7 @@ titles = {r["run_id"]: f"{r['name']} ({r['created'][:16].replace('T', ' ')}, {r[
 shown = st.session_state.get(SHOWN)
 chosen = st.selectbox("Run", ids, index=ids.index(shown) if shown in ids else 0, format_func=titles.get,
                       key=f"ab_pick_{shop}_{shown}")
-show(abtest.load_run(shop, chosen))
+show(abtest.load_run(store, chosen))
 
 if len(runs) > 1:
     st.subheader("Compare saved runs")
@@ -277,7 +277,7 @@ if len(runs) > 1:
                             key=f"ab_compare_{shop}_{len(ids)}")
     rows = []
     for run_id in picked:
-        rep = abtest.load_run(shop, run_id)
+        rep = abtest.load_run(store, run_id)
         for x in (x for x in rep["lifts"] if x["metric"] == rep["metric"]):
             rows.append({"run": rep.get("name"), "created": rep["created"][:16].replace("T", " "),
                          "days": rep["days"],

@@ -6,10 +6,9 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from core.recommend import charts as customer_charts
 from core.recommend import customer, recommend
-from core.recommend.ranking import Controls, Result
-from core.segments import segments
-from core.shop import charts
+from core.recommend.types import Controls, Result
 from core.shop.catalog import DAYPART_NAMES
 from core.shop.features import WEEKDAYS
 from core.store import pseudonym
@@ -43,17 +42,16 @@ if typed and st.session_state.get(f"cust_last_typed_{shop}") != typed:
     found = customer.find(store, typed)
     if found is None:
         st.warning(f"No customer {typed!r} in this shop: showing what a new customer would see.")
-        found = typed if typed.startswith("c_") else pseudonym.pseudonymize(shop, [typed])[0]
+        found = typed if typed.startswith("c_") else pseudonym.pseudonymize(store, [typed])[0]
     st.session_state[KEY] = found
-run = segments.previous_run(shop)
-if run is not None:
-    labels = segments.view(run, assign_outliers=True)
+if engine.segments is not None:  # the engine's own copy of the latest segments: no second read
+    labels = engine.segments.to_numpy()
     names = engine.segment_names
     seg = f2.selectbox("Or pick from a segment", sorted(set(labels.tolist()) - {-1}),
                        format_func=lambda s: f"{s}: {names.get(s, 'segment')}", index=None,
                        key=f"cust_seg_{shop}", placeholder="choose a segment")
     if seg is not None:
-        members = run.keys[labels == seg]
+        members = engine.segments.index[labels == seg].to_numpy()
         pick = f2.selectbox("Customer of the segment", members[:500], index=None,
                             key=f"cust_member_{shop}_{seg}", placeholder=f"{len(members):,} customers")
         if pick is not None and st.session_state.get(f"cust_last_member_{shop}") != pick:
@@ -96,7 +94,7 @@ else:
         st.warning("This customer objected to profiling: no profile, no segment and no "
                    "personalised list - only best-sellers, labelled as such.")
     events = customer.timeline(store, key)
-    st.plotly_chart(charts.customer_timeline(events), key="cust_timeline")
+    st.plotly_chart(customer_charts.customer_timeline(events), key="cust_timeline")
 
 # -- controls ---------------------------------------------------------------------------------
 st.subheader("Recommendations")

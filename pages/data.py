@@ -8,6 +8,7 @@ import streamlit as st
 
 import ui
 from core.ingest import ingest, pii, presets
+from core.ingest.plan import ImportReport, IngestError, TablePlan
 from core.shop import overview
 from core.store import config
 from core.store.store import StoreError
@@ -78,12 +79,12 @@ if not paths:
 
 try:
     plans = ingest.plan_paths(store, paths, None if preset == "(detect)" else preset)
-except ingest.IngestError as err:
+except IngestError as err:
     st.error(str(err))
     st.stop()
 
 # -- mapping editor ---------------------------------------------------------------------------
-edited: list[ingest.TablePlan] = []
+edited: list[TablePlan] = []
 for i, plan in enumerate(plans):
     title = f"{plan.label}: {plan.kind}, layout '{plan.mapping.preset}'"
     with st.expander(title, expanded=len(plans) == 1):
@@ -115,11 +116,11 @@ for i, plan in enumerate(plans):
                             placeholder="%d/%m/%Y %H:%M")
         try:
             edited.append(ingest.remap(base, columns=choice, date_format=fmt or None))
-        except ingest.IngestError as err:
+        except IngestError as err:
             st.error(str(err))
 
 
-def show_report(report: ingest.ImportReport) -> None:
+def show_report(report: ImportReport) -> None:
     """Counts, notes and every rejected row of an import or a check."""
     for t in report.tables:
         st.markdown(f"**{t.file}** ({t.kind}, layout {t.preset})")
@@ -162,7 +163,7 @@ if check or go:
     try:
         result = ingest.run_import(store, runs, dry_run=check and not go,
                                    progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
-    except ingest.IngestError as err:
+    except IngestError as err:
         bar.empty()
         st.error(str(err))
         st.stop()

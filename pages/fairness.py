@@ -5,10 +5,10 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from core.abtest import charts as ab_charts
 from core.fairness import audit as fairness_audit
+from core.fairness import charts as fairness_charts
 from core.recommend import recommend
-from core.recommend.ranking import Controls
+from core.recommend.types import Controls
 
 store = ui.page_start("pages/fairness.py", "Fairness")
 shop = store.shop
@@ -61,7 +61,8 @@ groups = pd.DataFrame(report["groups"])
 attribute = st.radio("Group customers by", report["attributes"], horizontal=True, key=f"fair_attr_{shop}")
 g1, g2 = st.columns(2)
 for col, metric in zip((g1, g2), ("list accuracy (NDCG@10)", "price level"), strict=True):
-    col.plotly_chart(ab_charts.group_quality(groups, metric, attribute), key=f"fair_{metric}_{attribute}")
+    col.plotly_chart(fairness_charts.group_quality(groups, metric, attribute),
+                     key=f"fair_{metric}_{attribute}")
 disp = pd.DataFrame(report["disparities"])
 if not disp.empty:
     disp = disp.assign(verdict=lambda d: ["worth a look" if (lo > 1 or hi < 1) else "could be chance"

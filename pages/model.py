@@ -4,11 +4,12 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from core.learn import charts as learn_charts
 from core.learn import embeddings
-from core.privacy import erasure
+from core.privacy.retraining import retrain_notice
 from core.recommend import beyond, lists_report
 from core.segments import segments
-from core.shop import charts
+from core.segments.types import SegmentConfig
 from core.store import artifacts
 from core.store.jobs import Job
 
@@ -28,7 +29,7 @@ except ValueError as err:
     st.warning(str(err))
     st.stop()
 
-notice = erasure.retrain_notice(shop, prep.fingerprint)
+notice = retrain_notice(store, prep.fingerprint)
 if notice:
     why = "; ".join(f"{r['why']} ({r['when'][:10]})" for r in notice["reasons"][-3:])
     st.warning(f"Retrain: models {', '.join(notice['models'])} were trained on data that has since been "
@@ -59,7 +60,7 @@ def train_work(job: Job, kind: str = kind, epochs: int = int(epochs), seed: int 
     art = embeddings.train(ui.get_store(shop), kind, epochs, seed, prepared=prep,
                            progress=progress, stop=job.cancelled)
     if art is not None:  # precompute the default segments so the Segments page opens at once
-        cfg = segments.SegmentConfig()
+        cfg = SegmentConfig()
         runner.start(f"segments-{shop}-{art.model_id}-{cfg.key()}", lambda j: segments.build(
             ui.get_store(shop), art.model_id, cfg, progress=lambda f, m: j.report(f, m)).meta["model_id"])
     return art.model_id if art else ""
@@ -89,7 +90,7 @@ def training_panel() -> None:
     else:
         st.error(f"Training failed: {snap['error']}")
     if snap["points"]:
-        st.plotly_chart(charts.training_curve(snap["points"]), key=f"curve_{snap['id']}")
+        st.plotly_chart(learn_charts.training_curve(snap["points"]), key=f"curve_{snap['id']}")
     seen = f"model_seen_{snap['id']}"
     if snap["status"] != "running" and not st.session_state.get(seen):
         st.session_state[seen] = True
@@ -100,7 +101,7 @@ training_panel()
 
 # -- models --------------------------------------------------------------------------------
 st.subheader("Trained models")
-manifests = artifacts.list_models(shop)
+manifests = artifacts.list_models(store)
 if not manifests:
     st.info("No trained model yet: train one above.")
 else:
@@ -153,7 +154,7 @@ def compare_panel() -> None:
         return
     table = job.result
     st.markdown(f"**{embeddings.verdict(table)}**")
-    st.plotly_chart(charts.model_comparison(table), key=f"cmp_{job.id}")
+    st.plotly_chart(learn_charts.model_comparison(table), key=f"cmp_{job.id}")
     shown = table[["label", "kind", *embeddings.SHOWN, "fit_seconds"]]
     st.dataframe(shown, hide_index=True, column_config={
         c: st.column_config.NumberColumn(format="%.4f") for c in embeddings.SHOWN})

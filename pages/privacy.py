@@ -6,6 +6,10 @@ import streamlit as st
 import ui
 from core.ingest.checks import normalize_customer_id
 from core.privacy import access, erasure
+from core.privacy.audit import audit_log
+from core.privacy.consent import set_consent
+from core.privacy.retention import purge_older_than, purge_preview, retention_days, set_retention_days
+from core.privacy.retraining import retrain_notice
 from core.recommend import customer
 from core.shop import sequences
 from core.store import artifacts, pseudonym
@@ -28,7 +32,7 @@ c3.metric("Share objecting", f"{objecting / total:.1%}" if total else "-")
 c4.metric("Erased (suppressed)", f"{suppressed:,}",
           help="Customers erased: a re-import will not bring them back.")
 
-notice = erasure.retrain_notice(shop, sequences.fingerprint(store))
+notice = retrain_notice(store, sequences.fingerprint(store))
 if notice:
     why = "; ".join(f"{r['why']} ({r['when'][:10]})" for r in notice["reasons"][-3:])
     st.warning(f"Models trained on data that is gone need retraining: {', '.join(notice['models'])}. "
@@ -45,11 +49,11 @@ if given:
         st.info("This shop holds no customer with that id. Erasing it still stops a later import from "
                 "bringing them in.")
         key = given if pseudonym.is_key(given) else pseudonym.pseudonymize(
-            shop, [normalize_customer_id(given)])[0]
+            store, [normalize_customer_id(given)])[0]
         known = False
         if st.button("Record their objection to profiling, for when they are imported",
                      key=f"priv_object_later_{shop}_{key}"):
-            erasure.set_consent(store, [key], consent=False)
+            set_consent(store, [key], consent=False)
             st.success("Recorded (as a keyed token): they will be imported as objecting to profiling.")
     else:
         known = True
@@ -60,13 +64,13 @@ if given:
         left, right = st.columns(2)
         objects = left.toggle("Objects to profiling", value=not consent, key=f"priv_obj_{shop}_{key}")
         if objects == consent:  # the toggle was changed
-            erasure.set_consent(store, [key], consent=not objects)
+            set_consent(store, [key], consent=not objects)
             ui.forget_people()
             st.rerun()
         if right.button("Prepare export (JSON and CSV)", key=f"priv_export_{shop}_{key}",
                         icon=":material/download:"):
             engine = None
-            for model in dict.fromkeys([artifacts.latest_id(shop) or "itemknn", "itemknn"]):
+            for model in dict.fromkeys([artifacts.latest_id(store) or "itemknn", "itemknn"]):
                 try:  # a model trained on data since deleted cannot load: the simple rule then
                     engine = ui.engine(store, model)
                     break
@@ -103,27 +107,27 @@ if done:
 
 # -- retention ---------------------------------------------------------------------------------------
 st.subheader("Retention")
-current = erasure.retention_days(store)
+current = retention_days(store)
 r1, r2 = st.columns([1, 2])
 keep = r1.toggle("Delete events after a retention period", value=current is not None, key=f"priv_keep_{shop}")
 days = r2.number_input("Keep events for (days)", 30, 36_500, current or 730, step=30, disabled=not keep,
                        key=f"priv_days_{shop}")
 wanted = int(days) if keep else None
 if wanted != current:
-    erasure.set_retention_days(store, wanted)
+    set_retention_days(store, wanted)
     st.rerun()
 if current:
-    old, cutoff = erasure.purge_preview(store, current)
+    old, cutoff = purge_preview(store, current)
     st.caption(f"{old:,} events are older than {cutoff:%Y-%m-%d} (the retention period of {current:,} days).")
     if old and st.button(f"Delete those {old:,} events now", key=f"priv_purge_{shop}"):
         with st.spinner("Deleting and rewriting the shop's file..."):
-            erasure.purge_older_than(store, current)
+            purge_older_than(store, current)
         ui.forget_people()
         st.rerun()
 
 # -- audit ---------------------------------------------------------------------------------------------
 st.subheader("Audit log")
-log_frame = erasure.audit_log(store)
+log_frame = audit_log(store)
 if log_frame.empty:
     st.caption("Nothing yet: erasures, exports, consent changes and purges are recorded here, without "
                "personal data.")

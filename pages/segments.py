@@ -5,9 +5,10 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from core.segments import audience, profiles, segments
+from core.segments import audience, cache, profiles, segments
 from core.segments import charts as segment_charts
 from core.segments import stats as segment_stats
+from core.segments.types import FEATURE_PARTS, UNASSIGNED, SegmentConfig, SegmentRun
 from core.store import artifacts
 from core.store.jobs import Job
 
@@ -15,7 +16,7 @@ store = ui.page_start("pages/segments.py", "Segments")
 shop = store.shop
 runner = ui.jobs()
 
-models = [m for m in artifacts.list_models(shop) if "damaged" not in m]
+models = [m for m in artifacts.list_models(store) if "damaged" not in m]
 if not models:
     st.info("Segments are built from the customer vectors of a trained model. "
             "Train one on the Model page first (about a minute on the demo shop).")
@@ -29,7 +30,7 @@ with st.expander("Settings: model, inputs, smallest segment", expanded=False):
     model_id = c1.selectbox("Model", ids, key=f"seg_model_{shop}",
                             format_func=lambda i: f"{i} (latest)" if i == ids[0] else i)
     parts = c2.multiselect(
-        "Cluster customers on", list(segments.FEATURE_PARTS), default=["embedding"], key=f"seg_parts_{shop}",
+        "Cluster customers on", list(FEATURE_PARTS), default=["embedding"], key=f"seg_parts_{shop}",
         format_func={"embedding": "learned behaviour (model)", "rfm": "recency, frequency, money",
                      "context": "when and how they shop"}.get,
         help="The learned vectors capture what customers buy and in what order; add RFM or "
@@ -38,7 +39,7 @@ with st.expander("Settings: model, inputs, smallest segment", expanded=False):
                                help="0 = scaled to the shop's size (about 1% of customers).")
     seed = c4.number_input("Seed", 0, 10_000, 0, key=f"seg_seed_{shop}")
 try:
-    cfg = segments.SegmentConfig(parts=tuple(parts) or ("embedding",),
+    cfg = SegmentConfig(parts=tuple(parts) or ("embedding",),
                                  min_cluster_size=int(min_size) or None, seed=int(seed))
 except ValueError as err:
     st.error(str(err))
@@ -47,9 +48,9 @@ job_name = f"segments-{shop}-{model_id}-{cfg.key()}"
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def cached_run(shop_name: str, model: str, settings: segments.SegmentConfig, version: int,
-               finished: str) -> segments.SegmentRun | None:
-    return segments.cached(ui.get_store(shop_name), model, settings)
+def cached_run(shop_name: str, model: str, settings: SegmentConfig, version: int,
+               finished: str) -> SegmentRun | None:
+    return cache.cached(ui.get_store(shop_name), model, settings)
 
 
 def build_work(job: Job) -> str:
@@ -106,7 +107,7 @@ names = {k: p.name for k, p in profs.items()}
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Customers on the map", f"{len(labels):,}")
 m2.metric("Segments", f"{len(profs)}")
-m3.metric("Unassigned", f"{(labels == segments.UNASSIGNED).mean():.0%}")
+m3.metric("Unassigned", f"{(labels == UNASSIGNED).mean():.0%}")
 stab = st.session_state.get(f"seg_stability_{run_id}")
 m4.metric("Stability", f"{min(stab['seeds'], stab['subsamples']):.2f}" if stab else "-",
           help="Agreement (adjusted Rand index, 0-1) with reruns on other seeds and on 80% of the "

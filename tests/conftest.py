@@ -53,7 +53,7 @@ def use_home(path: Path) -> Iterator[Path]:
 
 @pytest.fixture
 def shoplens_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh, empty data folder; ``core.config.home()`` reads the variable on each call."""
+    """A fresh, empty data folder; ``core.store.config.home()`` reads the variable on each call."""
     home = tmp_path / "shoplens_home"
     monkeypatch.setenv("SHOPLENS_HOME", str(home))
     return home

@@ -12,8 +12,8 @@ import pytest
 from core.abtest import abtest, policies
 from core.abtest import world as world_mod
 from core.cli.main import main as shoplens
-from core.recommend import recommend
-from core.recommend.ranking import Context, Controls
+from core.recommend import batch, recommend
+from core.recommend.types import Context, Controls
 from core.shop import catalog
 from core.store.store import Store
 
@@ -34,7 +34,7 @@ def test_batch_lists_are_the_engines_lists(store: Store, model: str, diversity: 
     rng = np.random.default_rng(0)
     sample = [keys[i] for i in rng.choice(len(keys), 80, replace=False)]
     controls = Controls(new_products=False, diversity=diversity, novelty=0.2 if diversity else 0.0)
-    lists = policies.batch_lists(engine, sample, controls, chunk=32)  # several chunks
+    lists = batch.batch_lists(engine, sample, controls, chunk=32)  # several chunks
     modes, same, overlap = set(), 0, []
     for key, rows in zip(sample, lists.rows, strict=True):
         res = engine.recommend(key, controls, Context(), explain_picks=False)
@@ -101,13 +101,13 @@ def test_a_whole_test_on_the_demo_is_saved_and_listed(store: Store) -> None:
     assert all(np.isfinite(x["true_rel_lift"]) for x in report["lifts"] if x["metric"] != "ctr")
     assert {r["arm"] for r in report["offpolicy"]["rows"]} == {"A", "B"}  # "none" has no slot to judge
     assert len(report["daily"]) == 14 * 3 and len(report["repeats"]["B"]) == 3
-    run_id = abtest.save(store.shop, report, "demo check")
-    listed = abtest.list_runs(store.shop)
+    run_id = abtest.save(store, report, "demo check")
+    listed = abtest.list_runs(store)
     assert listed[0]["run_id"] == run_id and listed[0]["name"] == "demo check"
-    again = abtest.load_run(store.shop, run_id)
+    again = abtest.load_run(store, run_id)
     assert again["lifts"][0]["rel_lift"] == pytest.approx(report["lifts"][0]["rel_lift"])
     with pytest.raises(FileNotFoundError):
-        abtest.load_run(store.shop, "20200101-000000-abcdef")
+        abtest.load_run(store, "20200101-000000-abcdef")
 
 
 def simulate_metrics() -> dict:
@@ -139,7 +139,7 @@ def test_batch_lists_as_of_each_customers_own_visit(store: Store) -> None:
     keys = [engine.log.user_ids[u] for u in users]
     when = np.array([engine.test[u].cutoff for u in users])
     controls = Controls(new_products=False)
-    lists = policies.batch_lists(engine, keys, controls, as_of=when, chunk=25)
+    lists = batch.batch_lists(engine, keys, controls, as_of=when, chunk=25)
     for key, t, rows in zip(keys, when, lists.rows, strict=True):
         res = engine.recommend(key, controls, Context(), int(t), explain_picks=False)
         assert list(rows[rows >= 0]) == list(engine.catalog.row([p.product_id for p in res.picks])), key
@@ -148,8 +148,8 @@ def test_batch_lists_as_of_each_customers_own_visit(store: Store) -> None:
 def test_an_exposure_capped_arm_spreads_its_lists(store: Store) -> None:
     engine = recommend.load(store, "itemknn")
     keys = list(engine.customers.index)
-    plain = policies.batch_lists(engine, keys, Controls(new_products=False))
-    capped = policies.capped_lists(engine, keys, Controls(new_products=False), 0.05)
+    plain = batch.batch_lists(engine, keys, Controls(new_products=False))
+    capped = batch.capped_lists(engine, keys, Controls(new_products=False), 0.05)
     for lists in (plain, capped):
         assert lists.rows.shape == (len(keys), 10)
     most = np.bincount(capped.rows[capped.rows >= 0]).max()

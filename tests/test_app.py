@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.demo import demo, synth
+from core.demo import demo
+from core.demo.config import SynthConfig
 from core.ingest import ingest
 from core.store.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = synth.SynthConfig(n_customers=400, n_products=150, days=365, seed=3)
+SMALL = SynthConfig(n_customers=400, n_products=150, days=365, seed=3)
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +153,8 @@ def test_ab_page_sets_up_arms_and_shows_a_saved_run(shop_home: Path) -> None:
     from core.abtest import abtest, policies
     plan = abtest.Plan([policies.parse_arm("A=popularity"), policies.parse_arm("B=itemknn")], days=7,
                        repeats=2, ope_rounds=2000)
-    abtest.save("demo", abtest.simulate_shop(ui.get_store("demo"), plan), "saved in a test")
+    store = ui.get_store("demo")
+    abtest.save(store, abtest.simulate_shop(store, plan), "saved in a test")
     at.run(timeout=120)
     assert not at.exception, [e.value for e in at.exception]
     verdicts = [x.value for x in (*at.info, *at.success) if x.value.startswith("B vs A")]

@@ -2,30 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import torch
 
 from core.store import artifacts
+from core.store.store import Store
 
 
-@pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
     monkeypatch.setenv("SHOPLENS_HOME", str(tmp_path))
-    return tmp_path
+    with Store.open("shop") as opened:
+        yield opened
 
 
-def _save(tag: float, kind: str = "gru") -> artifacts.Artifact:
-    return artifacts.save("shop", kind, {"w": torch.full((3, 2), tag)},
+def _save(store: Store, tag: float, kind: str = "gru") -> artifacts.Artifact:
+    return artifacts.save(store, kind, {"w": torch.full((3, 2), tag)},
                           {"config": {"d": 2}, "item_ids": ["", "A", "B"]}, "fp1",
                           {"ndcg@10": tag})
 
 
-def test_save_then_load_round_trips() -> None:
-    saved = _save(1.5)
-    loaded = artifacts.load("shop")
-    assert loaded.model_id == saved.model_id == artifacts.latest_id("shop")
+def test_save_then_load_round_trips(store: Store) -> None:
+    saved = _save(store, 1.5)
+    loaded = artifacts.load(store)
+    assert loaded.model_id == saved.model_id == artifacts.latest_id(store)
     assert torch.equal(loaded.tensors["w"], torch.full((3, 2), 1.5))
     assert loaded.state["item_ids"] == ["", "A", "B"]
     manifest = loaded.manifest
@@ -36,9 +39,9 @@ def test_save_then_load_round_trips() -> None:
 
 
 @pytest.mark.parametrize("damage", ["truncate", "tamper", "delete"])
-def test_damaged_latest_is_refused_and_the_previous_one_is_used(damage: str) -> None:
-    first = _save(1.0)
-    second = _save(2.0)
+def test_damaged_latest_is_refused_and_the_previous_one_is_used(store: Store, damage: str) -> None:
+    first = _save(store, 1.0)
+    second = _save(store, 2.0)
     weights = second.path / artifacts.WEIGHTS
     if damage == "truncate":
         weights.write_bytes(weights.read_bytes()[:20])
@@ -49,27 +52,27 @@ def test_damaged_latest_is_refused_and_the_previous_one_is_used(damage: str) -> 
     else:
         weights.unlink()
     with pytest.raises(artifacts.ArtifactError, match="damaged"):
-        artifacts.load("shop")
-    usable, problems = artifacts.load_usable("shop")
+        artifacts.load(store)
+    usable, problems = artifacts.load_usable(store)
     assert usable.model_id == first.model_id
     assert problems and second.model_id in problems[0]
 
 
-def test_a_failed_save_leaves_no_half_written_folder(monkeypatch: pytest.MonkeyPatch) -> None:
-    _save(1.0)
-    before = artifacts.latest_id("shop")
+def test_a_failed_save_leaves_no_half_written_folder(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    _save(store, 1.0)
+    before = artifacts.latest_id(store)
 
     def boom(*args, **kwargs):
         raise OSError("disk full")
 
     monkeypatch.setattr(artifacts, "_set_latest", boom)
     with pytest.raises(OSError):
-        _save(2.0)
-    root = artifacts.models_dir("shop")
-    assert artifacts.latest_id("shop") == before
+        _save(store, 2.0)
+    root = artifacts.models_dir(store)
+    assert artifacts.latest_id(store) == before
     assert not list(root.glob(".tmp-*"))
 
 
-def test_no_model_yet_says_so() -> None:
+def test_no_model_yet_says_so(store: Store) -> None:
     with pytest.raises(artifacts.ArtifactError, match="no trained model"):
-        artifacts.load("shop")
+        artifacts.load(store)

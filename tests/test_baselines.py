@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models import baselines
-from models.baselines import ALS, BASELINES, EASE, ItemKNN, Popularity, RepeatFrequency
+from models import baselines, estimator
+from models.baselines import BASELINES, ItemKNN, Popularity, RepeatFrequency
 from models.data import CONTEXT, EVENT_TYPES, EventLog, Split, Target
+from models.factorization import ALS, EASE
 
 log = logging.getLogger(__name__)
 DAY = 86_400
@@ -132,7 +133,7 @@ def test_repeat_frequency_prefers_recent_purchases_with_a_half_life() -> None:
 
 def test_history_stops_before_the_cutoff() -> None:
     log = make_log([(0, 1, 10), (0, 2, 20), (0, 3, 30)], n_items=3)
-    h = baselines.history_matrix(log, [Target(0, 20 * DAY, np.array([2]), {})]).toarray()
+    h = estimator.history_matrix(log, [Target(0, 20 * DAY, np.array([2]), {})]).toarray()
     np.testing.assert_array_equal(h[0], [0, 1, 0, 0])
 
 
@@ -158,7 +159,7 @@ def test_ease_matches_the_closed_form() -> None:
     assert np.allclose(np.diag(model.weights_), 0)
     scores = model.score(log, [target(9)])[0, 1:]
     expected = np.array([0, 1, 0, 1]) @ b
-    np.testing.assert_allclose(scores, expected, atol=2 * baselines.TIE * np.abs(expected).max())
+    np.testing.assert_allclose(scores, expected, atol=2 * estimator.TIE * np.abs(expected).max())
     assert order(np.r_[0, scores]) == order(np.r_[0, expected])
 
 
@@ -191,14 +192,14 @@ def test_make_reads_params_as_data() -> None:
 
 
 def test_baselines_on_a_demo_shop(shoplens_home: Path) -> None:
-    from core.demo import synth
+    from core.demo.config import SynthConfig
     from core.demo.demo import create_demo_shop
     from core.shop.sequences import event_log
     from core.store.store import Store
     from models.data import split
     from models.metrics import evaluate
 
-    create_demo_shop("demo", synth.SynthConfig(n_customers=400, n_products=150, days=365, seed=3))
+    create_demo_shop("demo", SynthConfig(n_customers=400, n_products=150, days=365, seed=3))
     with Store.open("demo") as store:
         data = split(event_log(store))
     rng = np.random.default_rng(0)

@@ -1,4 +1,4 @@
-"""Beyond-accuracy measures (core.beyond) against hand-computed values on tiny lists."""
+"""Beyond-accuracy measures (core.recommend.beyond) against hand-computed values on tiny lists."""
 
 from __future__ import annotations
 

@@ -185,10 +185,11 @@ def test_a_page_url_opened_first_after_a_start_gets_the_app_frame(
         page, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Streamlit's legacy pages/ discovery would run pages/data.py alone on the very first
     # request; ui.page_guard sends it through app.py, which opens the Data page in its frame.
-    from core.demo import demo, synth
+    from core.demo import demo
+    from core.demo.config import SynthConfig
     home = tmp_path / "home"
     monkeypatch.setenv("SHOPLENS_HOME", str(home))
-    demo.create_demo_shop("demo", synth.SynthConfig(n_customers=200, n_products=80, days=120))
+    demo.create_demo_shop("demo", SynthConfig(n_customers=200, n_products=80, days=120))
     with _serve(home) as url:
         _open(page, f"{url}/data", "data-first")
         assert page.inner_text(MAIN_H1) == "Data"

@@ -10,7 +10,8 @@ import pytest
 
 from core.cli.main import main as shoplens
 from core.store import config
-from core.store.store import DATA_TABLES, Store
+from core.store.schema import DATA_TABLES
+from core.store.store import Store
 
 ORDERS = """InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country
 536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,2010-12-01 08:26:00,2.55,17850,United Kingdom

@@ -13,14 +13,15 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.demo import demo, synth
+from core.demo import demo
+from core.demo.config import SynthConfig
 from core.learn import embeddings
 from core.store import artifacts
 from core.store.store import Store
 from models import metrics
 
 ROOT = Path(__file__).resolve().parents[1]
-CFG = synth.SynthConfig(n_customers=300, n_products=100, days=240, seed=9)
+CFG = SynthConfig(n_customers=300, n_products=100, days=240, seed=9)
 FAST = {"d_model": 32, "n_layers": 1, "max_len": 20}
 
 
@@ -107,7 +108,8 @@ def test_cli_train_prints_a_json_metrics_line(home: Path) -> None:
     line = json.loads(out.stdout.strip().splitlines()[-1])
     assert line["kind"] == "gru" and 0 <= line["test"]["ndcg@10"] <= 1
     assert "epoch 1/1" in out.stderr and "valid NDCG@10" in out.stderr
-    assert line["model_id"] in {m["model_id"] for m in artifacts.list_models("demo")}
+    with Store.open("demo", read_only=True) as store:
+        assert line["model_id"] in {m["model_id"] for m in artifacts.list_models(store)}
 
 
 def test_model_page_trains_with_progress_and_lists_models(home: Path, trained) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from core.fairness import fairness
 from core.fairness.fairness import POOLED, Disparity
-from core.recommend import beyond
+from core.recommend import batch, beyond
 
 T_975_DF1 = 12.706204736174705  # scipy.stats.t.ppf(0.975, 1)
 T_975_DF2 = 4.302652729911275  # scipy.stats.t.ppf(0.975, 2)
@@ -177,7 +177,7 @@ def test_cap_exposure_respects_cap_and_each_customers_order():
     rng = np.random.default_rng(3)
     # everyone ranks items 1, 2, 3 first, then 4..12 in their own order
     ranked = np.array([np.r_[1, 2, 3, rng.permutation(np.arange(4, 13))] for _ in range(10)])
-    out = fairness.cap_exposure(ranked, n=3, max_share=0.3, seed=7)
+    out = batch.cap_exposure(ranked, n=3, max_share=0.3, seed=7)
     cap = math.ceil(0.3 * 10)
     counts = np.bincount(out.ravel(), minlength=13)[1:]
     assert out.shape == (10, 3) and (out > 0).all()
@@ -187,16 +187,16 @@ def test_cap_exposure_respects_cap_and_each_customers_order():
         assert pos == sorted(pos)  # taken in the customer's own order
         skipped = [i for i in row[:pos[-1]] if i not in got]
         assert all(counts[i - 1] == cap for i in skipped)  # passed over only when full
-    assert (out == fairness.cap_exposure(ranked, n=3, max_share=0.3, seed=7)).all()
+    assert (out == batch.cap_exposure(ranked, n=3, max_share=0.3, seed=7)).all()
 
 
 def test_cap_exposure_without_binding_cap_is_top_n():
     ranked = np.array([[3, 1, 2, 0], [1, 2, 0, 0], [2, 3, 1, 4]])
-    assert (fairness.cap_exposure(ranked, n=2, max_share=1.0) == ranked[:, :2]).all()
+    assert (batch.cap_exposure(ranked, n=2, max_share=1.0) == ranked[:, :2]).all()
     # more slots than candidates: the rest stays empty
-    assert fairness.cap_exposure(ranked, n=3, max_share=1.0)[1].tolist() == [1, 2, 0]
+    assert batch.cap_exposure(ranked, n=3, max_share=1.0)[1].tolist() == [1, 2, 0]
     with pytest.raises(ValueError):
-        fairness.cap_exposure(ranked, n=2, max_share=0.0)
+        batch.cap_exposure(ranked, n=2, max_share=0.0)
 
 
 # --- summary ----------------------------------------------------------------------------------------

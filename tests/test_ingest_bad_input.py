@@ -17,8 +17,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from core.ingest import ingest, land
+from core.ingest.plan import IngestError, TableReport
 from core.store import config
-from core.store.store import DATA_TABLES, Store
+from core.store.schema import DATA_TABLES
+from core.store.store import Store
 
 HEADER = "invoice,order_date,sku,product,qty,price,customer\n"
 
@@ -35,7 +37,7 @@ def _counts(store: Store) -> dict[str, int]:
     return counts
 
 
-def _one(store: Store, path: Path) -> ingest.TableReport:
+def _one(store: Store, path: Path) -> TableReport:
     report = ingest.import_paths(store, [path])
     assert report.committed
     table = report.tables[0]
@@ -43,7 +45,7 @@ def _one(store: Store, path: Path) -> ingest.TableReport:
     return table
 
 
-def _rejections(table: ingest.TableReport) -> list[tuple]:
+def _rejections(table: TableReport) -> list[tuple]:
     return [(r.file, r.row, r.column, r.value, r.rule) for r in table.rejections]
 
 
@@ -70,7 +72,7 @@ def _zip_bytes() -> bytes:
 def test_files_that_are_not_tables_are_refused(store: Store, write_file, name: str, data: bytes,
                                                words: str) -> None:
     path = write_file(name, data)
-    with pytest.raises(ingest.IngestError) as info:
+    with pytest.raises(IngestError) as info:
         ingest.import_paths(store, [path])
     message = str(info.value)
     assert name in message
@@ -84,18 +86,18 @@ def test_files_that_are_not_tables_are_refused(store: Store, write_file, name: s
     (b"\xef\xbb\xbf", "is empty"),
 ])
 def test_empty_files(store: Store, write_file, data: bytes, words: str) -> None:
-    with pytest.raises(ingest.IngestError, match=r"empty\.csv") as info:
+    with pytest.raises(IngestError, match=r"empty\.csv") as info:
         ingest.import_paths(store, [write_file("empty.csv", data)])
     assert words in str(info.value)
 
 
 def test_single_column_text_is_not_a_table(store: Store, write_file) -> None:
-    with pytest.raises(ingest.IngestError, match="notes.txt: no delimiter found"):
+    with pytest.raises(IngestError, match="notes.txt: no delimiter found"):
         ingest.import_paths(store, [write_file("notes.txt", "just some words\nmore words\n")])
 
 
 def test_header_only_csv(store: Store, write_file) -> None:
-    with pytest.raises(ingest.IngestError, match="header.csv has a header row but no data rows"):
+    with pytest.raises(IngestError, match="header.csv has a header row but no data rows"):
         ingest.import_paths(store, [write_file("header.csv", HEADER + "\n\n")])
 
 
@@ -104,7 +106,7 @@ def test_header_only_excel(store: Store, tmp_path: Path) -> None:
     book = openpyxl.Workbook()
     book.active.append(HEADER.strip().split(","))
     book.save(path)
-    with pytest.raises(ingest.IngestError, match="header.xlsx: every sheet is empty"):
+    with pytest.raises(IngestError, match="header.xlsx: every sheet is empty"):
         ingest.import_paths(store, [path])
 
 
@@ -112,20 +114,20 @@ def test_header_only_parquet_writes_nothing(store: Store, tmp_path: Path) -> Non
     path = tmp_path / "none.parquet"
     pq.write_table(pa.table({c: pa.array([], pa.string()) for c in HEADER.strip().split(",")}),
                    path)
-    with pytest.raises(ingest.IngestError, match="none.parquet has no rows"):
+    with pytest.raises(IngestError, match="none.parquet has no rows"):
         ingest.import_paths(store, [path])
     assert store.table_counts() == dict.fromkeys(DATA_TABLES, 0)
 
 
 def test_missing_path(store: Store, tmp_path: Path) -> None:
-    with pytest.raises(ingest.IngestError, match="does not exist"):
+    with pytest.raises(IngestError, match="does not exist"):
         ingest.import_paths(store, [tmp_path / "nope.csv"])
 
 
 def test_folder_without_tables(store: Store, tmp_path: Path) -> None:
     (tmp_path / "empty_dir").mkdir()
     (tmp_path / "empty_dir" / "readme.md").write_text("hello")
-    with pytest.raises(ingest.IngestError, match="holds no CSV"):
+    with pytest.raises(IngestError, match="holds no CSV"):
         ingest.import_paths(store, [tmp_path / "empty_dir"])
 
 
@@ -137,7 +139,7 @@ def test_missing_date_column_names_the_field_and_file(store: Store, write_file) 
     path = write_file("moments.csv", "Moment,Item,Qty,Price\nnoon,A,1,2.5\nnight,B,2,3.0\n")
     plan = ingest.plan_paths(store, [path])[0]
     assert plan.kind == "events"
-    with pytest.raises(ingest.IngestError) as info:
+    with pytest.raises(IngestError) as info:
         ingest.run_import(store, [plan])
     message = str(info.value)
     assert "moments.csv" in message
@@ -149,7 +151,7 @@ def test_missing_date_column_names_the_field_and_file(store: Store, write_file) 
 def test_missing_column_message_suggests_a_similar_column(store: Store, write_file) -> None:
     path = write_file("orders.csv", "Order Time,Item,Quantity\n2024-01-01 10:00,A,1\n")
     plan = ingest.remap(ingest.plan_paths(store, [path])[0], kind="events")
-    with pytest.raises(ingest.IngestError, match="perhaps column 'Order Time'") as info:
+    with pytest.raises(IngestError, match="perhaps column 'Order Time'") as info:
         ingest.run_import(store, [plan])
     assert "orders.csv" in str(info.value) and "'ts'" in str(info.value)
 
@@ -157,13 +159,13 @@ def test_missing_column_message_suggests_a_similar_column(store: Store, write_fi
 def test_missing_rating_in_a_reviews_file(store: Store, write_file) -> None:
     path = write_file("reviews.csv", "asin,review text,stars given\nB1,nice,5\n")
     plan = ingest.remap(ingest.plan_paths(store, [path])[0], kind="reviews")
-    with pytest.raises(ingest.IngestError, match=r"reviews.csv.*'rating'"):
+    with pytest.raises(IngestError, match=r"reviews.csv.*'rating'"):
         ingest.run_import(store, [plan])
 
 
 def test_missing_column_of_a_forced_preset(store: Store, write_file) -> None:
     path = write_file("x.csv", "product_id,quantity\nA,1\n")
-    with pytest.raises(ingest.IngestError, match=r"x.csv.*'ts'"):
+    with pytest.raises(IngestError, match=r"x.csv.*'ts'"):
         ingest.import_paths(store, [path], preset="shoplens_events")
 
 
@@ -197,7 +199,7 @@ def test_implausible_dates_are_rejected(store: Store, write_file) -> None:
 
 def test_a_column_without_dates_is_a_clear_error(store: Store, write_file) -> None:
     text = HEADER + "".join(_line(i, ts=f"soon {i}") for i in range(5))
-    with pytest.raises(ingest.IngestError, match="column 'order_date'.*does not hold dates"):
+    with pytest.raises(IngestError, match="column 'order_date'.*does not hold dates"):
         ingest.import_paths(store, [write_file("nodates.csv", text)])
 
 
@@ -412,7 +414,7 @@ def test_database_error_mid_import_is_explained_and_rolled_back(
         tx.execute("INSERT INTO no_such_table VALUES (1)")
 
     monkeypatch.setattr(land, "_events", broken)
-    with pytest.raises(ingest.IngestError, match="broken.csv failed and nothing was written"):
+    with pytest.raises(IngestError, match="broken.csv failed and nothing was written"):
         ingest.import_paths(store, [write_file("broken.csv", HEADER + _line(1))])
     assert _counts(store) == before
 
@@ -430,7 +432,7 @@ def test_temporary_files_are_removed_after_a_failed_import(
 def test_two_files_land_together_or_not_at_all(store: Store, write_file) -> None:
     good = write_file("good.csv", HEADER + _line(1))
     bad = write_file("bad.csv", "%PDF-1.4 pretending")
-    with pytest.raises(ingest.IngestError, match="bad.csv"):
+    with pytest.raises(IngestError, match="bad.csv"):
         ingest.import_paths(store, [good, bad])
     assert store.table_counts() == dict.fromkeys(DATA_TABLES, 0)
 

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from core.ingest import ingest, readers
+from core.ingest.plan import ImportReport
 from core.store import config
 from core.store.store import Store
 
@@ -95,7 +96,7 @@ BINARY_VARIANTS: dict[str, tuple[str, Callable[[Path], None]]] = {
 }
 
 
-def _check_same_table(store: Store, report: ingest.ImportReport, lines: int = 4,
+def _check_same_table(store: Store, report: ImportReport, lines: int = 4,
                       titles: dict[str, str] = TITLES, events: list = EVENTS) -> None:
     assert report.committed
     table = report.tables[0]

@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 
 from core.ingest import ingest, presets
+from core.ingest.plan import IngestError, TableReport
 from core.store import config
-from core.store.store import DATA_TABLES, Store, quote_ident
+from core.store.schema import DATA_TABLES
+from core.store.store import Store, quote_ident
 
 UCI = """InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country
 536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,12/1/2010 8:26,2.55,17850,United Kingdom
@@ -34,7 +36,7 @@ C489449,22087,PAPER BUNTING WHITE LACE,-12,2009-12-01 10:33:00,2.95,16321.0,Aust
 """
 
 
-def _import(store: Store, path: Path, **kw) -> ingest.TableReport:
+def _import(store: Store, path: Path, **kw) -> TableReport:
     report = ingest.import_paths(store, [path], **kw)
     assert report.committed
     assert len(report.tables) == 1
@@ -421,7 +423,7 @@ def test_remap_date_format_and_kind(store: Store, write_file) -> None:
 
 def test_remap_to_a_missing_column_is_refused(store: Store, write_file) -> None:
     plan = ingest.plan_paths(store, [write_file("odd.csv", ODD)])[0]
-    with pytest.raises(ingest.IngestError, match="odd.csv has no column 'Nope'"):
+    with pytest.raises(IngestError, match="odd.csv has no column 'Nope'"):
         ingest.remap(plan, columns={"ts": "Nope"})
 
 

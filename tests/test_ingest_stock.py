@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from core.ingest import ingest, presets
+from core.ingest.plan import TableReport
 from core.store.store import Store
 
 SHOPIFY_PRODUCTS = """Variant SKU,Title,Vendor,Variant Inventory Qty
@@ -21,7 +22,7 @@ A-8,Bench,Woody,3000000000
 """
 
 
-def _import(store: Store, path: Path) -> ingest.TableReport:
+def _import(store: Store, path: Path) -> TableReport:
     report = ingest.import_paths(store, [path])
     assert report.committed and len(report.tables) == 1
     table = report.tables[0]

@@ -1,6 +1,6 @@
 """Personal data at import: detected by column name and content, never stored in clear.
 
-Unit tests of ``core.pii.detect`` and ``scrub_text`` (what must be found, and what must not),
+Unit tests of ``core.ingest.pii.detect`` and ``scrub_text`` (what must be found, and what must not),
 then the privacy promise end to end: after importing orders, customers and reviews full of
 e-mails, phone numbers, names, street addresses and exact coordinates (with bad rows, so that
 rejections are stored too), no table, column or file in the data folder holds any of them.
@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from core.ingest import ingest, pii, readers
+from core.ingest.plan import IngestError
 from core.store import config
 from core.store.store import Store, quote_ident
 
@@ -265,7 +266,7 @@ def test_converted_copies_do_not_outlive_a_failed_plan_or_a_day(store: Store, wr
                                                                 shoplens_home: Path) -> None:
     cp1252 = write_file("customers_cp1252.csv", CUSTOMERS.replace("Lisboa", "Lisboa é"),
                         encoding="cp1252")
-    with pytest.raises(ingest.IngestError, match="does not exist"):
+    with pytest.raises(IngestError, match="does not exist"):
         ingest.plan_paths(store, [cp1252, shoplens_home / "missing.csv"])
     tmp = config.home() / "tmp"
     assert not list(tmp.glob("*"))  # the converted copy of the first file went with the error

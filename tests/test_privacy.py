@@ -14,19 +14,25 @@ import pytest
 
 from core.abtest import abtest, policies
 from core.cli.main import main as shoplens
-from core.demo import demo, synth
+from core.demo import demo
+from core.demo.config import SynthConfig
 from core.ingest import ingest
 from core.learn import embeddings
-from core.privacy import access, erasure
-from core.recommend import recommend
-from core.recommend.ranking import Controls
-from core.segments import audience, profiles, segments
+from core.privacy import access
+from core.privacy.audit import audit_log
+from core.privacy.consent import set_consent
+from core.privacy.retention import purge_older_than, purge_preview, retention_days, set_retention_days
+from core.privacy.retraining import retrain_notice
+from core.recommend import batch, recommend
+from core.recommend.types import Controls
+from core.segments import audience, cache, profiles
+from core.segments.types import SegmentRun
 from core.shop import sequences
 from core.store import config, pseudonym
 from core.store.store import Store
 from tests.conftest import use_home
 
-SMALL = synth.SynthConfig(n_customers=400, n_products=150, days=365, seed=5)
+SMALL = SynthConfig(n_customers=400, n_products=150, days=365, seed=5)
 
 
 @pytest.fixture(scope="module")
@@ -42,15 +48,15 @@ def home(tmp_path_factory: pytest.TempPathFactory):
             rng = np.random.default_rng(0)
             tree = pd.DataFrame({"parent": [n] * n, "child": np.arange(n), "lambda_val": 1.0,
                                  "child_size": 1})
-            run = segments.SegmentRun(np.asarray(keys, dtype=object), rng.normal(size=(n, 2)),
+            run = SegmentRun(np.asarray(keys, dtype=object), rng.normal(size=(n, 2)),
                                       rng.normal(size=(n, 4)), rng.integers(0, 3, n), np.ones(n),
                                       rng.integers(0, 3, n), tree, {"model_id": art.model_id})
             name = f"{art.model_id}-test-{sequences.fingerprint(store)}.npz"
-            segments._save(run, segments.cache_dir("demo") / name)
-            (segments.cache_dir("demo") / "LATEST").write_text(name)
+            cache.save(run, cache.cache_dir(store) / name)
+            (cache.cache_dir(store) / "LATEST").write_text(name)
             plan = abtest.Plan([policies.parse_arm("A=popularity"), policies.parse_arm("B=gru")], days=7,
                                repeats=1, ope_rounds=1000)
-            abtest.save("demo", abtest.simulate_shop(store, plan))
+            abtest.save(store, abtest.simulate_shop(store, plan))
         yield path
 
 
@@ -84,8 +90,8 @@ def _traces(store: Store, needles: list[str]) -> list[str]:
 def test_erasure_leaves_no_trace_and_a_reimport_does_not_bring_them_back(home: Path, capsys) -> None:
     with use_home(home):
         raw = _raw_ids(3)
-        keys = pseudonym.pseudonymize("demo", raw)
         with Store.open("demo") as store:
+            keys = pseudonym.pseudonymize(store, raw)
             before = store.data_version()
             customers = store.scalar("SELECT count(*) FROM customers")
             theirs = store.scalar("SELECT count(*) FROM customers WHERE customer_key IN (?, ?, ?)", keys)
@@ -98,8 +104,8 @@ def test_erasure_leaves_no_trace_and_a_reimport_does_not_bring_them_back(home: P
         with Store.open("demo") as store:
             assert _traces(store, needles) == []
             assert store.data_version() != before
-            assert erasure.retrain_notice("demo")["models"]  # the GRU saw their data
-            log_row = erasure.audit_log(store).iloc[0]
+            assert retrain_notice(store)["models"]  # the GRU saw their data
+            log_row = audit_log(store).iloc[0]
             assert log_row["action"] == "erase" and log_row["customers"] == 3
             assert not any(k in log_row["details"] for k in needles)
             ingest.import_paths(store, [demo.source_folder("demo")])  # the original export, again
@@ -112,11 +118,11 @@ def test_erasure_leaves_no_trace_and_a_reimport_does_not_bring_them_back(home: P
 def test_objectors_are_absent_from_training_segments_exports_and_personal_lists(home: Path) -> None:
     with use_home(home):
         with Store.open("demo") as store:
-            keys = pseudonym.pseudonymize("demo", _raw_ids(4, offset=10))
-            assert erasure.set_consent(store, keys, consent=False) == 4
+            keys = pseudonym.pseudonymize(store, _raw_ids(4, offset=10))
+            assert set_consent(store, keys, consent=False) == 4
             log_ = sequences.event_log(store)  # what any model trains on
             assert not set(keys) & set(log_.user_ids)
-            run = segments.previous_run("demo")
+            run = cache.previous_run(store)
             assert not set(keys) & set(run.keys)  # cut out of the cached map at once
             data = profiles.load(store, with_value=False)
             frame = audience.members(store, data, list(run.keys) + keys, np.zeros(len(run.keys) + 4), {})
@@ -124,16 +130,16 @@ def test_objectors_are_absent_from_training_segments_exports_and_personal_lists(
             engine = recommend.load(store, "itemknn")
             for key in keys:
                 assert engine.recommend(key).mode == "non-personalized"
-            lists = policies.batch_lists(engine, keys, Controls(new_products=False))
+            lists = batch.batch_lists(engine, keys, Controls(new_products=False))
             assert lists.mode_share("non-personalized") == 1.0
-            assert erasure.set_consent(store, keys[:1], consent=True) == 1  # an objection withdrawn
-            assert erasure.audit_log(store)["action"].tolist()[:2] == ["consent", "consent"]
+            assert set_consent(store, keys[:1], consent=True) == 1  # an objection withdrawn
+            assert audit_log(store)["action"].tolist()[:2] == ["consent", "consent"]
 
 
 def test_a_customers_export_round_trips(home: Path) -> None:
     with use_home(home):
         with Store.open("demo") as store:
-            key = pseudonym.pseudonymize("demo", _raw_ids(1, offset=20))[0]
+            key = pseudonym.pseudonymize(store, _raw_ids(1, offset=20))[0]
             engine = recommend.load(store, None)
             data = access.export_customer(store, key, engine)  # its speed: bench/privacy.py
             text, packed = access.to_json(data), access.to_zip(data)
@@ -155,16 +161,16 @@ def test_retention_purges_old_events(home: Path) -> None:
     with use_home(home):
         with Store.open("demo") as store:
             with pytest.raises(ValueError, match="between 30 days"):
-                erasure.set_retention_days(store, 5)
-            erasure.set_retention_days(store, 180)
-            assert erasure.retention_days(store) == 180
+                set_retention_days(store, 5)
+            set_retention_days(store, 180)
+            assert retention_days(store) == 180
             last = pd.Timestamp(store.scalar("SELECT max(ts) FROM events")).to_pydatetime()
-            n, cutoff = erasure.purge_preview(store, 180, now=last)
+            n, cutoff = purge_preview(store, 180, now=last)
             assert n > 0
-            assert erasure.purge_older_than(store, 180, now=last) == n
+            assert purge_older_than(store, 180, now=last) == n
             assert store.scalar("SELECT count(*) FROM events WHERE ts < ?", [cutoff]) == 0
             assert store.scalar("SELECT count(*) FROM events") > 0
-            assert erasure.audit_log(store).iloc[0]["action"] == "purge"
+            assert audit_log(store).iloc[0]["action"] == "purge"
 
 
 def test_privacy_and_fairness_commands(home: Path, tmp_path: Path, capsys) -> None:
@@ -190,13 +196,13 @@ def test_privacy_and_fairness_commands(home: Path, tmp_path: Path, capsys) -> No
 def test_objections_and_the_retention_period_survive_a_reimport(home: Path) -> None:
     with use_home(home):
         with Store.open("demo") as store:
-            key = pseudonym.pseudonymize("demo", _raw_ids(1, offset=40))[0]
-            erasure.set_consent(store, [key], consent=False)
-            erasure.set_retention_days(store, 90)
+            key = pseudonym.pseudonymize(store, _raw_ids(1, offset=40))[0]
+            set_consent(store, [key], consent=False)
+            set_retention_days(store, 90)
             last = pd.Timestamp(store.scalar("SELECT max(ts) FROM events")).to_pydatetime()
             days = (pd.Timestamp.now() - pd.Timestamp(last)).days + 90  # keeps the last 90 days of data
-            erasure.set_retention_days(store, days)
-            erasure.purge_older_than(store, days)
+            set_retention_days(store, days)
+            purge_older_than(store, days)
             kept = store.scalar("SELECT count(*) FROM events")
             report = ingest.import_paths(store, [demo.source_folder("demo")])
             consent = store.scalar("SELECT consent_profiling FROM customers WHERE customer_key = ?", [key])
@@ -217,10 +223,10 @@ def test_an_objection_recorded_before_the_customer_is_imported_holds(shoplens_ho
                    "1,2025-06-01 10:00,P1,1,9.90,later-77\n2,2025-06-02 10:00,P2,1,5.00,other-1\n",
                    encoding="utf-8")
     with Store.open("early") as store:
-        key = pseudonym.pseudonymize("early", ["later-77"])[0]
-        assert erasure.set_consent(store, [key], consent=False) == 0  # not in the shop yet
+        key = pseudonym.pseudonymize(store, ["later-77"])[0]
+        assert set_consent(store, [key], consent=False) == 0  # not in the shop yet
         assert store.scalar("SELECT count(*) FROM objections") == 1
         assert key not in str(store.rows("SELECT * FROM objections"))  # a token, not the key
         ingest.import_paths(store, [csv])
         consent = dict(store.rows("SELECT customer_key, consent_profiling FROM customers"))
-        assert consent[key] is False and consent[pseudonym.pseudonymize("early", ["other-1"])[0]] is True
+        assert consent[key] is False and consent[pseudonym.pseudonymize(store, ["other-1"])[0]] is True

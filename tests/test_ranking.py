@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from core.recommend.ranking import Candidates, Context, Controls, mmr, static_mask
+from core.recommend.ranking import mmr, static_mask
+from core.recommend.types import Candidates, Context, Controls
 from core.shop import catalog
 
 

@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from core.ingest import ingest
+from core.ingest.plan import ImportReport
 from core.store.store import Store
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -32,7 +33,7 @@ def _need(path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def retail(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, ingest.ImportReport]]:
+def retail(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, ImportReport]]:
     """Both Online Retail II files imported into one shop (once for this module)."""
     _need(RETAIL)
     mp = pytest.MonkeyPatch()
@@ -103,7 +104,7 @@ def test_online_retail_reimport_adds_nothing(retail) -> None:
 
 
 @pytest.fixture(scope="module")
-def olist(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, ingest.ImportReport]]:
+def olist(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, ImportReport]]:
     _need(OLIST)
     mp = pytest.MonkeyPatch()
     mp.setenv("SHOPLENS_HOME", str(tmp_path_factory.mktemp("olist_home")))

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from core.recommend import explain, recommend
-from core.recommend.ranking import Context, Controls
+from core.recommend.types import Context, Controls
 from core.segments import segments
 from core.store.store import Store
 

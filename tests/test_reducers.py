@@ -1,4 +1,4 @@
-"""core.reducers on small planted blobs: one module-scoped UMAP fit keeps numba's compile the only
+"""core.segments.reducers on small planted blobs: one module-scoped UMAP fit keeps numba's compile the only
 real cost (exact kNN below 4096 rows, so pynndescent is never compiled here)."""
 
 from __future__ import annotations

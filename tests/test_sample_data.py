@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from core.demo import demo, synth
+from core.demo import demo
+from core.demo.config import SynthConfig
 from core.ingest import ingest
 from core.store.store import Store
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
-CFG = synth.SynthConfig(n_customers=300, n_products=120, days=180, seed=11)
+CFG = SynthConfig(n_customers=300, n_products=120, days=180, seed=11)
 
 
 @pytest.fixture
@@ -57,7 +58,7 @@ def test_messy_sample_reports_every_problem(home: Path) -> None:
 
 
 def test_demo_shop_has_some_sold_out_products(home: Path) -> None:
-    demo.create_demo_shop("demo", synth.SynthConfig(n_customers=200, n_products=300, days=60))
+    demo.create_demo_shop("demo", SynthConfig(n_customers=200, n_products=300, days=60))
     with Store.open("demo", read_only=True) as store:
         n, tracked, active, sold_out, lowest = store.rows(
             "SELECT count(*), count(stock), count(*) FILTER (WHERE active), "

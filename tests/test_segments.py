@@ -9,6 +9,7 @@ import pytest
 from core.segments import audience, profiles, segments
 from core.segments import stats as segment_stats
 from core.segments.segments import UNASSIGNED
+from core.segments.types import SegmentConfig, SegmentRun
 
 
 class FakeReducer:
@@ -36,18 +37,18 @@ def _blobs(n: int = 60, seed: int = 0) -> np.ndarray:
 
 def test_cluster_uses_the_plugins_and_refuses_tiny_inputs() -> None:
     X = _blobs()
-    map2d, space, cl = segments.cluster(X, segments.SegmentConfig(), FakeReducer(), FakeClusterer())
+    map2d, space, cl = segments.cluster(X, SegmentConfig(), FakeReducer(), FakeClusterer())
     assert map2d.shape == (60, 2) and space.shape == (60, 2)
     assert set(cl.labels_) <= {UNASSIGNED, 0, 1}
     with pytest.raises(ValueError, match="at least 10"):
-        segments.cluster(X[:5], segments.SegmentConfig(), FakeReducer(), FakeClusterer())
+        segments.cluster(X[:5], SegmentConfig(), FakeReducer(), FakeClusterer())
 
 
 def test_config_rejects_unknown_inputs() -> None:
     with pytest.raises(ValueError, match="Unknown segment inputs"):
-        segments.SegmentConfig(parts=("embedding", "zodiac"))
-    assert segments.SegmentConfig().key() == segments.SegmentConfig().key()
-    assert segments.SegmentConfig(seed=1).key() != segments.SegmentConfig().key()
+        SegmentConfig(parts=("embedding", "zodiac"))
+    assert SegmentConfig().key() == SegmentConfig().key()
+    assert SegmentConfig(seed=1).key() != SegmentConfig().key()
 
 
 def test_matching_keeps_segment_numbers_across_retrains() -> None:
@@ -65,7 +66,7 @@ def test_view_assigns_and_merges_without_recomputing() -> None:
     space = np.array([[0.0], [0.1], [0.2], [10.0], [10.1], [10.2], [10.3], [5.0], [4.0]])
     labels = np.array([0, 0, 0, 1, 1, 1, 1, 2, UNASSIGNED])
     nearest = np.where(labels == UNASSIGNED, 1, labels)
-    run = segments.SegmentRun(np.array([f"c{i}" for i in range(9)], dtype=object), space[:, [0, 0]],
+    run = SegmentRun(np.array([f"c{i}" for i in range(9)], dtype=object), space[:, [0, 0]],
                               space, labels, np.ones(9), nearest, pd.DataFrame())
     assert segments.view(run).tolist() == labels.tolist()
     assert UNASSIGNED not in segments.view(run, assign_outliers=True)

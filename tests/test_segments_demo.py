@@ -16,6 +16,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from core.demo import demo
 from core.segments import profiles, segments
+from core.segments.types import SegmentConfig, SegmentRun
 from core.store import pseudonym
 from core.store.store import Store
 
@@ -26,19 +27,20 @@ def home(demo_home: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def run(home: Path) -> segments.SegmentRun:
+def run(home: Path) -> SegmentRun:
     with Store.open("demo", read_only=True) as store:
         return segments.build(store)
 
 
 def _personas(keys: np.ndarray) -> np.ndarray:
     truth = pd.read_parquet(demo.source_folder("demo") / "truth" / "personas.parquet")
-    truth["key"] = pseudonym.pseudonymize("demo", truth["customer_id"].astype(str))
+    with Store.open("demo", read_only=True) as store:
+        truth["key"] = pseudonym.pseudonymize(store, truth["customer_id"].astype(str))
     persona = dict(zip(truth["key"], truth["persona"]))
     return np.array([persona[k] for k in keys])
 
 
-def test_segments_recover_the_planted_personas(run: segments.SegmentRun) -> None:
+def test_segments_recover_the_planted_personas(run: SegmentRun) -> None:
     truth = _personas(run.keys)
     ari = adjusted_rand_score(truth, run.labels)
     print(f"demo: {run.n_segments} segments, ARI {ari:.3f}, unassigned {run.unassigned_share:.1%}")  # noqa: T201
@@ -47,7 +49,7 @@ def test_segments_recover_the_planted_personas(run: segments.SegmentRun) -> None
     assert run.map.shape == (len(run.keys), 2) and np.isfinite(run.map).all()
 
 
-def test_segment_names_describe_the_personas(home: Path, run: segments.SegmentRun) -> None:
+def test_segment_names_describe_the_personas(home: Path, run: SegmentRun) -> None:
     with Store.open("demo", read_only=True) as store:
         data = profiles.load(store)
     profs = profiles.segment_profiles(data, run.keys, run.labels)
@@ -61,16 +63,16 @@ def test_segment_names_describe_the_personas(home: Path, run: segments.SegmentRu
     assert "books" in names["sunday_bookworms"]
 
 
-def test_the_second_build_comes_from_the_cache(home: Path, run: segments.SegmentRun) -> None:
+def test_the_second_build_comes_from_the_cache(home: Path, run: SegmentRun) -> None:
     with Store.open("demo", read_only=True) as store:
         again = segments.build(store)
     assert again.meta["created"] == run.meta["created"]
     assert np.array_equal(again.labels, run.labels)
 
 
-def test_a_rebuild_with_another_seed_keeps_the_segment_numbers(home: Path, run: segments.SegmentRun) -> None:
+def test_a_rebuild_with_another_seed_keeps_the_segment_numbers(home: Path, run: SegmentRun) -> None:
     with Store.open("demo", read_only=True) as store:
-        other = segments.build(store, cfg=segments.SegmentConfig(seed=7))
+        other = segments.build(store, cfg=SegmentConfig(seed=7))
     both = (run.labels >= 0) & (other.labels >= 0)
     # matched by member overlap: the same customers keep the same segment number
     assert (run.labels[both] == other.labels[both]).mean() >= 0.9
@@ -78,7 +80,8 @@ def test_a_rebuild_with_another_seed_keeps_the_segment_numbers(home: Path, run: 
 
 def test_cli_prints_segment_names_sizes_and_revenue(home: Path, run_python) -> None:
     out = run_python("-c", f"import os, sys; os.environ['SHOPLENS_HOME'] = {str(home)!r}; "
-                     "from core.cli import main; sys.exit(main(['segments', '--shop', 'demo', '--json']))",
+                     "from core.cli.main import main; "
+                     "sys.exit(main(['segments', '--shop', 'demo', '--json']))",
                      timeout=300)
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout.strip().splitlines()[-1])

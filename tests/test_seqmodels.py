@@ -15,9 +15,8 @@ import pytest
 import torch
 
 from models.batches import LogIndex, basket_rows, target_rows
-from models.data import CONTEXT, EVENT_TYPES, EventLog, split
+from models.data import CONTEXT, EVENT_TYPES, EventLog, load_npz, save_npz, split
 from models.encoders import ModelConfig
-from models.io import load_npz, save_npz
 from models.metrics import evaluate
 from models.recommender import SequenceRecommender
 from models.repeat import rebought, repeat_features
@@ -199,11 +198,12 @@ def test_npz_round_trip(tmp_path: Path) -> None:
 
 
 def test_beats_popularity_on_a_small_demo_shop(shoplens_home: Path) -> None:
-    from core.demo import demo, synth
+    from core.demo import demo
+    from core.demo.config import SynthConfig
     from core.shop import sequences
     from core.store.store import Store
 
-    demo.create_demo_shop("tiny", synth.SynthConfig(n_customers=300, n_products=100, days=200))
+    demo.create_demo_shop("tiny", SynthConfig(n_customers=300, n_products=100, days=200))
     store = Store.open("tiny")
     try:
         log = sequences.event_log(store)

@@ -7,12 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.demo import demo, synth
+from core.demo import demo
+from core.demo.config import SynthConfig
 from core.shop import sequences
 from core.store.store import Store
 from models import data, metrics
 
-CFG = synth.SynthConfig(n_customers=300, n_products=100, days=200, seed=5)
+CFG = SynthConfig(n_customers=300, n_products=100, days=200, seed=5)
 
 
 @pytest.fixture(scope="module")

@@ -7,17 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from core.store import config
-from core.store import store as store_mod
-from core.store.store import (
-    DATA_TABLES,
-    MIGRATIONS,
-    SCHEMA_VERSION,
-    ShopLockedError,
-    Store,
-    StoreError,
-    quote_ident,
-)
+from core.store import config, schema
+from core.store.schema import DATA_TABLES, MIGRATIONS, SCHEMA_VERSION
+from core.store.store import ShopLockedError, Store, StoreError, quote_ident
 
 
 def test_new_shop_is_created_and_fully_migrated(shoplens_home: Path) -> None:
@@ -50,8 +42,8 @@ def test_a_new_migration_is_applied_on_the_next_read_write_open(
     Store.open("shop").close()
     extra = (SCHEMA_VERSION + 1, "add a note to products",
              ["ALTER TABLE products ADD COLUMN note VARCHAR"])
-    monkeypatch.setattr(store_mod, "MIGRATIONS", [*MIGRATIONS, extra])
-    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setattr(schema, "MIGRATIONS", [*MIGRATIONS, extra])
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     with pytest.raises(StoreError, match="schema version"):
         Store.open("shop", read_only=True)  # too old to read: asks for a read-write open
     with Store.open("shop") as st:
@@ -65,8 +57,8 @@ def test_a_new_migration_is_applied_on_the_next_read_write_open(
 def test_a_version_1_shop_gets_the_stock_column(
         shoplens_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with monkeypatch.context() as m:  # a shop file written before migration 2 existed
-        m.setattr(store_mod, "MIGRATIONS", MIGRATIONS[:1])
-        m.setattr(store_mod, "SCHEMA_VERSION", 1)
+        m.setattr(schema, "MIGRATIONS", MIGRATIONS[:1])
+        m.setattr(schema, "SCHEMA_VERSION", 1)
         with Store.open("old") as st:
             st.execute("INSERT INTO products (product_id, title, price) VALUES (?, ?, ?)",
                        ["p1", "Mug", 4.5])

@@ -1,4 +1,4 @@
-"""Tests for the demo shop generator (core.synth)."""
+"""Tests for the demo shop generator (core.demo.synth)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.demo import demo, synth
+from core.demo import demo
+from core.demo.config import SynthConfig
 from core.shop import value
 from core.store.store import Store
 
@@ -136,7 +137,7 @@ def test_short_history_and_no_churn_signal(store: Store) -> None:
 def demo_shop(tmp_path_factory: pytest.TempPathFactory):
     mp = pytest.MonkeyPatch()
     mp.setenv("SHOPLENS_HOME", str(tmp_path_factory.mktemp("valuehome")))
-    demo.create_demo_shop("demo", synth.SynthConfig(n_customers=3000, n_products=200, seed=3))
+    demo.create_demo_shop("demo", SynthConfig(n_customers=3000, n_products=200, seed=3))
     st = Store.open("demo", read_only=True)
     yield st
     st.close()

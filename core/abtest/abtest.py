@@ -4,8 +4,8 @@
     report = simulate_shop(store, plan, progress)      # a JSON-able dict: tables, series, verdicts
     run_id = save(store.shop, report)
 
-Steps: fit the world (``core.world``), compute every customer's list under each arm
-(``core.policies``), run the test once with daily snapshots (the cumulative lift with its
+Steps: fit the world (``core.abtest.world``), compute every customer's list under each arm
+(``core.abtest.policies``), run the test once with daily snapshots (the cumulative lift with its
 always-valid band), then ``repeats`` more times with fresh assignments and behaviour (how much
 the result could have differed), and compare all of it with the world's exact expected values
 (the true lift). Arm 0 is the control. With more than two arms, intervals are Bonferroni-wide
@@ -26,10 +26,11 @@ from typing import Any
 
 import numpy as np
 
-from core.abtest import offpolicy, simulate, stats
+from core.abtest import offpolicy, planning, simulate, stats
 from core.abtest import world as world_mod
-from core.abtest.policies import MODE_CODES, Arm, Lists, batch_lists, capped_lists, no_lists, resolve_model
+from core.abtest.policies import Arm, resolve_model
 from core.recommend import beyond
+from core.recommend.batch import MODE_CODES, Lists, batch_lists, capped_lists, no_lists
 from core.store import config
 from core.store.store import Store
 
@@ -254,7 +255,7 @@ def _power(main: simulate.Run, plan: Plan, daily_visitors: float, base: float) -
     sd = _spread(main, plan)
     if not (np.isfinite(sd) and np.isfinite(base) and base > 0):
         return ["Not enough visitors in the control arm to plan a real test."]
-    return [stats.power_sentence(daily_visitors, base, sd, mde, plan.alpha, 0.8, len(plan.arms))
+    return [planning.power_sentence(daily_visitors, base, sd, mde, plan.alpha, 0.8, len(plan.arms))
             for mde in (0.05, 0.10)]
 
 
@@ -273,7 +274,7 @@ def _guardrails(prepared: dict[str, Any], a: int, main: simulate.Run) -> dict[st
 
 
 def _diversity(content: Any, rows: np.ndarray) -> float:
-    """Mean intra-list diversity (``core.beyond``, content cosine) of a fixed sample of lists."""
+    """Mean intra-list diversity (``core.recommend.beyond``, content cosine) of a fixed sample of lists."""
     rng = np.random.default_rng(0)
     sample = rows[rng.permutation(len(rows))[:LIST_SAMPLE]]
     used = np.unique(sample[sample >= 0])
@@ -285,18 +286,19 @@ def _diversity(content: Any, rows: np.ndarray) -> float:
 
 
 # -- saved runs ------------------------------------------------------------------------------------
-def runs_dir(shop: str) -> Path:
+def runs_dir(store: Store) -> Path:
+    shop = store.shop
     path = config.home() / "runs" / config.check_shop_name(shop)
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
-def save(shop: str, report: dict[str, Any], name: str | None = None) -> str:
+def save(store: Store, report: dict[str, Any], name: str | None = None) -> str:
     """Write the report atomically; returns its run id."""
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     run_id = f"{stamp}-{os.urandom(3).hex()}"
     report = {**report, "run_id": run_id, "name": name or " vs ".join(a["name"] for a in report["arms"])}
-    path = runs_dir(shop) / f"{run_id}.json"
+    path = runs_dir(store) / f"{run_id}.json"
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
         json.dump(report, fh, default=_plain, allow_nan=True)
@@ -314,10 +316,10 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"cannot save {type(value).__name__}")
 
 
-def list_runs(shop: str) -> list[dict[str, Any]]:
+def list_runs(store: Store) -> list[dict[str, Any]]:
     """Saved runs, newest first: id, name, created, days, metric and the primary verdicts."""
     out = []
-    for path in sorted(runs_dir(shop).glob("*.json"), reverse=True):
+    for path in sorted(runs_dir(store).glob("*.json"), reverse=True):
         try:
             rep = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as e:
@@ -329,8 +331,9 @@ def list_runs(shop: str) -> list[dict[str, Any]]:
     return out
 
 
-def load_run(shop: str, run_id: str) -> dict[str, Any]:
-    path = runs_dir(shop) / f"{config.check_shop_name(run_id)}.json"
+def load_run(store: Store, run_id: str) -> dict[str, Any]:
+    shop = store.shop
+    path = runs_dir(store) / f"{config.check_shop_name(run_id)}.json"
     if not path.exists():
         raise FileNotFoundError(f"No saved run '{run_id}' for shop '{shop}'.")
     return json.loads(path.read_text(encoding="utf-8"))

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.shop.charts import PALETTE, _layout
+from core.shop.style import PALETTE, layout
 
 
 def _rgba(hex_color: str, alpha: float) -> str:
@@ -48,7 +48,7 @@ def cumulative_lift(daily: pd.DataFrame, names: list[str], metric_label: str,
         fig.update_yaxes(range=[lo - pad, hi + pad])
     fig.update_layout(xaxis_title="day of the test", yaxis_title=f"lift in {metric_label} (%)",
                       legend=dict(orientation="h", y=-0.25))
-    return _layout(fig, f"Cumulative lift in {metric_label}", height=420)
+    return layout(fig, f"Cumulative lift in {metric_label}", height=420)
 
 
 def lift_distribution(repeats: dict[str, list[float]], metric_label: str,
@@ -66,7 +66,7 @@ def lift_distribution(repeats: dict[str, list[float]], metric_label: str,
     fig.add_vline(x=0, line=dict(color="#888", width=1))
     fig.update_layout(barmode="overlay", xaxis_title=f"measured lift in {metric_label} (%)",
                       yaxis_title="repeats", legend=dict(orientation="h", y=-0.25))
-    return _layout(fig, "The same test, repeated: how much the result varies", height=360)
+    return layout(fig, "The same test, repeated: how much the result varies", height=360)
 
 
 def offpolicy_estimates(table: pd.DataFrame, truth: dict[str, float]) -> go.Figure:
@@ -84,21 +84,7 @@ def offpolicy_estimates(table: pd.DataFrame, truth: dict[str, float]) -> go.Figu
                     name="true in the world",
                     marker=dict(size=16, color="black", symbol="line-ns-open", line=dict(width=2)))
     fig.update_layout(xaxis_title="featured-slot click-through (%)", legend=dict(orientation="h", y=-0.3))
-    return _layout(fig, "Off-policy estimates from logged traffic", height=320)
+    return layout(fig, "Off-policy estimates from logged traffic", height=320)
 
 
-
-def group_quality(groups: pd.DataFrame, metric: str, attribute: str) -> go.Figure:
-    """One metric's mean per customer group with its 95% interval (a fairness audit's groups)."""
-    d = groups[(groups["metric"] == metric) & (groups["attribute"] == attribute)].sort_values("value")
-    err_hi = (d["high"] - d["value"]).fillna(0)
-    err_lo = (d["value"] - d["low"]).fillna(0)
-    fig = go.Figure(go.Bar(
-        x=d["value"], y=d["group"].astype(str), orientation="h", marker_color=PALETTE[0],
-        error_x=dict(type="data", symmetric=False, array=err_hi, arrayminus=err_lo, color="#555"),
-        customdata=d["n"], hovertemplate="%{y}: %{x:.3f} (%{customdata:,} customers)<extra></extra>"))
-    fig.update_layout(xaxis_title=metric, yaxis_title=None)
-    return _layout(fig, f"{metric} by {attribute}", height=max(220, 40 + 28 * len(d)))
-
-
-__all__ = ["cumulative_lift", "group_quality", "lift_distribution", "offpolicy_estimates"]
+__all__ = ["cumulative_lift", "lift_distribution", "offpolicy_estimates"]

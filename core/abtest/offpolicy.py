@@ -4,7 +4,7 @@ The unit is one "featured product" slot. A logged round is a visit where the sho
 product drawn by a randomised logging policy with a known propensity, and saw whether it was
 clicked. An arm's policy for that slot shows one product of the customer's list, each equally
 likely, so ``pi_e(a | x) = 1 / len(list_x)`` for products in the list and 0 elsewhere.
-``evaluate`` gives IPS, SNIPS, DM and DR (``core.ope``) per arm with the overlap diagnostics;
+``evaluate`` gives IPS, SNIPS, DM and DR (``core.abtest.ope``) per arm with the overlap diagnostics;
 DM/DR's reward model is a shrunk mean click rate per (customer group, product), fitted out of
 fold so DR stays unbiased.
 

@@ -1,6 +1,6 @@
 """An A/B test in the simulated world: customers split at random, day by day, with honest numbers.
 
-Given the world (``core.world``) and, per arm, each customer's list (``core.policies``),
+Given the world (``core.abtest.world``) and, per arm, each customer's list (``core.abtest.policies``),
 ``run`` plays ``days`` days: every customer visits ``Poisson(rate * season(day))`` times; each
 visit shows the arm's list, every slot is clicked with the world's probability and a clicked
 product is bought with ``buy_after_click``; besides, the visit may end in an order without
@@ -10,7 +10,7 @@ take a second or two (``bench/simulate.py``).
 A customer enters the test at their first visit ("a visitor"). Per visitor the run keeps
 visits, impressions, clicks, orders, revenue and items, and the metrics are
 
-- click-through = clicks / impressions           (ratio: delta method, ``core.stats``)
+- click-through = clicks / impressions           (ratio: delta method, ``core.abtest.stats``)
 - conversion    = visitors with an order / visitors
 - revenue per visitor
 - average order value = revenue / orders        (ratio)

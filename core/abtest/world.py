@@ -150,7 +150,7 @@ class World:
 def synthetic(n_customers: int = 4000, n_products: int = 300, n_groups: int = 8, seed: int = 0,
               conversion: float = 0.05, config: WorldConfig | None = None) -> World:
     """A world with known numbers and no shop behind it: for checks of the statistics (the true
-    lift of any two sets of lists is ``core.simulate.expected``) and for benchmarks."""
+    lift of any two sets of lists is ``core.abtest.simulate.expected``) and for benchmarks."""
     rng = np.random.default_rng(seed)
     config = config or WorldConfig(conversion=conversion)
     taste = rng.lognormal(0.0, 0.8, (n_customers, n_groups)).astype(np.float32)

@@ -8,6 +8,8 @@ import os
 import sys
 from pathlib import Path
 
+from core.privacy.consent import set_consent
+from core.privacy.retention import purge_older_than, purge_preview, retention_days, set_retention_days
 from core.store.store import Store
 
 
@@ -59,7 +61,7 @@ def keys_of(store: Store, given: list[str]) -> list[str]:
     for raw in given:
         found = customer.find(store, raw) or customer.find(store, normalize_customer_id(raw))
         out.append(found or (raw if pseudonym.is_key(raw)
-                             else pseudonym.pseudonymize(store.shop, [normalize_customer_id(raw)])[0]))
+                             else pseudonym.pseudonymize(store, [normalize_customer_id(raw)])[0]))
     return out
 
 
@@ -109,29 +111,27 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_consent(args: argparse.Namespace) -> int:
-    from core.privacy import erasure
     with Store.open(args.shop) as store:
-        n = erasure.set_consent(store, keys_of(store, args.customer), consent=args.allow)
+        n = set_consent(store, keys_of(store, args.customer), consent=args.allow)
     what = "objects to profiling" if args.object else "no longer objects to profiling"
     print(f"{n} customer(s) changed: now {what}.")
     return 0
 
 
 def cmd_retention(args: argparse.Namespace) -> int:
-    from core.privacy import erasure
     with Store.open(args.shop) as store:
         if args.days is not None:
-            erasure.set_retention_days(store, args.days or None)
-        days = erasure.retention_days(store)
+            set_retention_days(store, args.days or None)
+        days = retention_days(store)
         if days is None:
             print("Retention: events are kept until you delete them.")
             return 0
-        n, cutoff = erasure.purge_preview(store, days)
+        n, cutoff = purge_preview(store, days)
         if not args.purge:
             print(f"Retention: {days} days. {n:,} events are older than {cutoff:%Y-%m-%d}; "
                   "add --purge to delete them.")
             return 0
-        deleted = erasure.purge_older_than(store, days)
+        deleted = purge_older_than(store, days)
     print(f"Deleted {deleted:,} events older than {cutoff:%Y-%m-%d}.")
     return 0
 
@@ -139,7 +139,7 @@ def cmd_retention(args: argparse.Namespace) -> int:
 def cmd_fairness(args: argparse.Namespace) -> int:
     from core.fairness import audit as fairness_audit
     from core.recommend import recommend
-    from core.recommend.ranking import Controls
+    from core.recommend.types import Controls
 
     with Store.open(args.shop, read_only=True) as store:
         engine = recommend.load(store, args.model, recommend.segment_names(store))

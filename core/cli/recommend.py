@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from core.recommend.ranking import Context, Controls
+from core.recommend.types import Context, Controls
 from core.shop.features import WEEKDAYS
 from core.store.store import Store
 
 if TYPE_CHECKING:
-    from core.recommend.recommend import Engine, Result
+    from core.recommend.recommend import Engine
+    from core.recommend.types import Result
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
             from core.recommend import customer
             from core.store import pseudonym
             found = customer.find(store, args.customer)
-            key = found or pseudonym.pseudonymize(store.shop, [args.customer])[0]
+            key = found or pseudonym.pseudonymize(store, [args.customer])[0]
             known = found is not None
             result = engine.recommend(key, controls, context)
             return _show(result, known, args.json)

@@ -56,10 +56,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     with Store.open(args.shop, read_only=True) as store:
         report = abtest.simulate_shop(store, plan, progress)
-    if not (args.quiet or args.json):
-        sys.stderr.write("\n")
-    if args.save:
-        report["run_id"] = abtest.save(args.shop, report)
+        if not (args.quiet or args.json):
+            sys.stderr.write("\n")
+        if args.save:
+            report["run_id"] = abtest.save(store, report)
     if args.json:
         print(json.dumps(_finite(report)))
         return 0

@@ -1,10 +1,10 @@
-"""Static product tables for the demo shop generator (:mod:`core.synth`).
+"""Static product tables for the demo shop generator (:mod:`core.demo.synth`).
 
 Holds the product catalogue vocabulary (categories, product types, brands,
 price tiers) and the review text templates.  Nothing here draws random
-numbers; :mod:`core.synth_products` and :mod:`core.synth_events` combine
+numbers; :mod:`core.demo.products` and :mod:`core.demo.events` combine
 these tables with a seeded generator.  Customer-side tables (geography,
-demographics, personas) live in :mod:`core.synth_personas`.
+demographics, personas) live in :mod:`core.demo.personas`.
 """
 
 from __future__ import annotations

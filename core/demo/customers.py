@@ -1,4 +1,4 @@
-"""The customer table of :mod:`core.synth`: persona, city, signup date and demographics."""
+"""The customer table of :mod:`core.demo.synth`: persona, city, signup date and demographics."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from core.demo.personas import AGE_BANDS, GENDERS, GEOGRAPHY, PERSONAS
 from core.demo.streams import _STREAM_CUSTOMERS, _choice_rows, _norm, _rng
 
 if TYPE_CHECKING:
-    from core.demo.synth import SynthConfig
+    from core.demo.config import SynthConfig
 
 _CITIES = [(country, region, city, lat, lon, w)
            for country, regions in GEOGRAPHY.items()

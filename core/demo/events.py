@@ -1,4 +1,4 @@
-"""Events and reviews of :mod:`core.synth`, generated one customer chunk at a time.
+"""Events and reviews of :mod:`core.demo.synth`, generated one customer chunk at a time.
 
 Each chunk turns its session plan into time-sorted view, cart, purchase and
 return events (sessions stay in one category and walk to similar items) and
@@ -33,7 +33,7 @@ from core.demo.sessions import (
 from core.demo.streams import _STREAM_EVENTS, _choice_rows, _rng
 
 if TYPE_CHECKING:
-    from core.demo.synth import SynthConfig
+    from core.demo.config import SynthConfig
 
 EVENT_TYPES = ("view", "cart", "purchase", "return")
 

@@ -1,4 +1,4 @@
-"""Arrow string formatting and the streaming CSV/Parquet writer of :mod:`core.synth`.
+"""Arrow string formatting and the streaming CSV/Parquet writer of :mod:`core.demo.synth`.
 
 CSV is serialised with Arrow compute kernels (fixed decimals for prices and
 coordinates, RFC 4180 quoting only where needed, empty fields for nulls), so

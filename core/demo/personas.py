@@ -1,4 +1,4 @@
-"""Static customer tables for the demo shop generator (:mod:`core.synth`).
+"""Static customer tables for the demo shop generator (:mod:`core.demo.synth`).
 
 Holds the geography (countries, regions, cities with coordinates), the
 demographic, device and channel vocabularies and the planted customer

@@ -1,4 +1,4 @@
-"""The product side of :mod:`core.synth`: catalogue table and hidden product attributes.
+"""The product side of :mod:`core.demo.synth`: catalogue table and hidden product attributes.
 
 ``_catalog_table`` draws the catalogue (titles, brands, prices) from the static
 vocabulary; ``_latent`` derives what the generator knows but does not write:
@@ -28,7 +28,7 @@ from core.demo.streams import (
 )
 
 if TYPE_CHECKING:
-    from core.demo.synth import SynthConfig
+    from core.demo.config import SynthConfig
 
 _TYPE_DAYS = {t: d for c in CATEGORIES for t, _, d in c.types}
 _CAT_SPECS = {c.name: c for c in CATEGORIES}

@@ -1,4 +1,4 @@
-"""When customers shop in :mod:`core.synth`: the seasonal calendar and the session plan.
+"""When customers shop in :mod:`core.demo.synth`: the seasonal calendar and the session plan.
 
 ``_calendar`` turns months, weekdays, the Christmas peak and Black Friday into
 per-persona cumulative "effective days"; ``_customer_sessions`` and
@@ -19,7 +19,7 @@ from core.demo.products import _Latent
 from core.demo.streams import _choice_rows, _norm
 
 if TYPE_CHECKING:
-    from core.demo.synth import SynthConfig
+    from core.demo.config import SynthConfig
 
 _DAY = 86_400
 _MONTH_FACTOR = np.array([0.85, 0.85, 0.9, 0.95, 0.95, 0.9, 0.85, 0.85, 0.95, 1.0, 1.1, 1.0])

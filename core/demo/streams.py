@@ -1,4 +1,4 @@
-"""Seeded random streams and vectorised categorical draws for :mod:`core.synth`.
+"""Seeded random streams and vectorised categorical draws for :mod:`core.demo.synth`.
 
 Every table and every customer chunk gets its own child ``SeedSequence``
 (``spawn_key=(stream, chunk)``); the samplers draw one item per query row

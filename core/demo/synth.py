@@ -19,13 +19,14 @@ agrees with a rating driven by hidden product quality.
 Empty strings (guest ``customer_id``, non-order ``order_id``, ``image_path``)
 are written as empty CSV fields.
 
-Module layout: this module is the public API (config, ``generate_*``,
-``iter_event_chunks``, the writers and the column constants);
-:mod:`core.synth_products`, :mod:`core.synth_customers`,
-:mod:`core.synth_sessions` and :mod:`core.synth_events` generate the tables;
-:mod:`core.synth_random` holds the seeded samplers, :mod:`core.synth_io` the
-CSV/Parquet writer, and :mod:`core.synth_catalog` / :mod:`core.synth_personas`
-the static tables (re-exported here with ``import X as X``).
+Module layout: this module is the public API (``generate_*``,
+``iter_event_chunks``, the writers); :mod:`core.demo.config` holds
+``SynthConfig`` and the column constants; :mod:`core.demo.products`,
+:mod:`core.demo.customers`, :mod:`core.demo.sessions` and
+:mod:`core.demo.events` generate the tables; :mod:`core.demo.streams` holds
+the seeded samplers, :mod:`core.demo.files` the CSV/Parquet writer, and
+:mod:`core.demo.catalog` / :mod:`core.demo.personas` the static tables
+(re-exported here with ``import X as X``).
 """
 
 from __future__ import annotations
@@ -33,10 +34,9 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -44,6 +44,14 @@ from core.demo.catalog import BRAND_TIERS as BRAND_TIERS
 from core.demo.catalog import CATEGORIES as CATEGORIES
 from core.demo.catalog import GENERIC_REVIEW_LINES as GENERIC_REVIEW_LINES
 from core.demo.catalog import REVIEW_OPENERS as REVIEW_OPENERS
+from core.demo.config import (
+    CUSTOMER_COLUMNS,
+    EVENT_COLUMNS,
+    EVENTS_PER_CUSTOMER,
+    PRODUCT_COLUMNS,
+    REVIEW_COLUMNS,
+    SynthConfig,
+)
 from core.demo.customers import _customers_table
 from core.demo.events import _EVENT_SCHEMA, _REVIEW_SCHEMA, EVENT_TYPES, _iter_chunks
 from core.demo.files import _check_fmt, _TableWriter
@@ -72,38 +80,6 @@ __all__ = [
     "write_demo",
     "write_event_lines",
 ]
-
-CUSTOMER_COLUMNS = ("customer_id", "signup_date", "country", "region", "city", "lat", "lon",
-                    "age_band", "gender", "consent_profiling")
-PRODUCT_COLUMNS = ("product_id", "title", "category", "brand", "price", "description", "image_path", "active",
-                   "stock")
-EVENT_COLUMNS = ("event_time", "customer_id", "session_id", "event_type", "product_id", "quantity",
-                 "unit_price", "order_id", "device", "channel", "region")
-REVIEW_COLUMNS = ("review_time", "customer_id", "product_id", "rating", "text")
-_EVENTS_PER_CUSTOMER = 70.0  # rough yield per customer of a one-year config, sizes benchmarks
-
-
-@dataclass(frozen=True)
-class SynthConfig:
-    """Size, period and seed of a generated shop."""
-
-    n_customers: int = 5000
-    n_products: int = 1000
-    days: int = 365
-    start: str = "2025-01-01"
-    seed: int = 42
-    guest_order_share: float = 0.08  # share of orders placed by guests (customer_id empty)
-    chunk_customers: int = 20000  # customers generated per chunk
-
-    def __post_init__(self) -> None:
-        if self.n_customers < 1 or self.n_products < 1 or self.days < 1 or self.chunk_customers < 1:
-            raise ValueError("n_customers, n_products, days and chunk_customers must be >= 1")
-        if not 0.0 <= self.guest_order_share < 1.0:
-            raise ValueError("guest_order_share must be in [0, 1)")
-        if self.seed < 0:
-            raise ValueError("seed must be >= 0")
-        np.datetime64(self.start, "D")  # raises on a malformed date
-
 
 def generate_catalog(cfg: SynthConfig) -> pd.DataFrame:
     """Product catalogue (columns of ``products.csv``), deterministic in ``cfg.seed``."""
@@ -190,7 +166,7 @@ def write_event_lines(path: Path, n_lines: int, seed: int = 7, fmt: str = "csv")
         batch, offset = 0, 0
         while writer.rows < n_lines:
             need = n_lines - writer.rows
-            n_cust = max(50, math.ceil(need / _EVENTS_PER_CUSTOMER * 1.5))
+            n_cust = max(50, math.ceil(need / EVENTS_PER_CUSTOMER * 1.5))
             cfg = SynthConfig(n_customers=n_cust, seed=seed + 1_000_003 * batch, chunk_customers=10_000)
             customers = _customers_table(cfg, id_offset=offset)
             for chunk, _ in _iter_chunks(cfg, generate_catalog(replace(cfg, seed=seed)), customers):

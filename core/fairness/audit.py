@@ -1,7 +1,7 @@
 """The fairness audit of one model on the shop: its real lists, judged against what customers bought.
 
 For a sample of customers with a held-out last basket, every list is made as of that basket's
-visit (``core.policies.batch_lists``, histories cut there), so list quality (NDCG@10) can be
+visit (``core.recommend.batch.batch_lists``, histories cut there), so list quality (NDCG@10) can be
 measured per customer and compared across groups: segment, region, device, one vs several
 earlier orders, and age band and gender where the shop's data has them. The product side -
 exposure Gini, catalog coverage, long-tail share, popularity bias - is set against the shop's
@@ -19,9 +19,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from core.abtest.policies import batch_lists, best_sellers
 from core.fairness import fairness
-from core.recommend.ranking import PURCHASE, Controls
+from core.recommend import batch
+from core.recommend.batch import batch_lists, best_sellers
+from core.recommend.ranking import PURCHASE
+from core.recommend.types import Controls
 from core.store.store import Store
 
 if TYPE_CHECKING:
@@ -75,7 +77,7 @@ def run(store: Store, engine: Engine, controls: Controls | None = None, sample: 
         batch_lists(engine, keys, replace(controls, diversity=DIVERSITY), as_of=when).rows)}
     _say(progress, 0.6, f"What if no product filled more than {CAP:.0%} of lists?")
     deep = batch_lists(engine, keys, replace(controls, n=max(50, controls.n)), as_of=when).rows + 1
-    capped = fairness.cap_exposure(deep, controls.n, CAP, seed) - 1
+    capped = batch.cap_exposure(deep, controls.n, CAP, seed) - 1
     what_if[f"exposure cap {CAP:.0%}"] = measure(capped)
     _say(progress, 0.8, "Comparing customer groups")
     groups = customer_groups(store, engine, keys, users, when)

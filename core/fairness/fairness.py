@@ -1,6 +1,6 @@
 """Fairness and bias audit of recommendation lists: who gets good lists, and which products get shown.
 
-Inputs are plain arrays (same conventions as ``core.beyond``): ``lists`` is an int array
+Inputs are plain arrays (same conventions as ``core.recommend.beyond``): ``lists`` is an int array
 ``(n_customers, k)`` of item ids ``1..n_items`` with ``0`` = empty slot; per-item arrays
 (``popularity`` = purchase counts, ``prices``) have length ``n_items + 1`` and entry 0 is unused.
 Group labels are one value per customer; None/NaN/"" mean unknown and leave the customer out of
@@ -13,17 +13,18 @@ Customer side (is list quality the same for every group?):
 - ``group_means``: mean m = sum x / n per group with the t-interval m +- t_{1-alpha/2, n-1} s / sqrt(n)
   (s with ddof=1). Groups with fewer than ``min_size`` values are pooled into "other (small groups)".
 - ``disparity``: ratio = m_worst / m_best (lowest over highest group mean; 1 = parity), for
-  non-negative metrics. Its percentile bootstrap interval (``core.stats.bootstrap_lift``, customers
+  non-negative metrics. Its percentile bootstrap interval (``core.abtest.stats.bootstrap_lift``, customers
   resampled within the two groups) is Bonferroni-widened to alpha / (G (G - 1) / 2) for G groups:
   the pair is picked *because* it is extreme, and only an interval that holds for every pair at once
   keeps "the interval excludes 1" from being a false alarm among many equal groups.
 - ``price_level``: per customer, mean price over the recommended items with a known price.
 
-Item side (which products get exposure?), via ``core.beyond``: ``gini`` of exposure counts,
+Item side (which products get exposure?), via ``core.recommend.beyond``: ``gini`` of exposure counts,
 ``coverage``, ``long_tail_share`` (head = top 20% by popularity), ``popularity_bias`` (ratio of the
 mean popularity share of recommended vs bought items), plus top10_share = (slots held by the 10
-most-shown items) / (all filled slots). ``cap_exposure`` re-ranks so that no item fills more than
-ceil(max_share * n_customers) lists. ``summary`` turns it all into careful sentences.
+most-shown items) / (all filled slots). ``core.recommend.batch.cap_exposure`` re-ranks so
+that no item fills more than ceil(max_share * n_customers) lists.
+``summary`` turns it all into careful sentences.
 """
 
 from __future__ import annotations
@@ -199,36 +200,6 @@ def compare_exposure(policy_lists: np.ndarray, baseline_lists: np.ndarray, n_ite
                          index=pd.Index(rows, name="measure"))
     frame["difference"] = frame["policy"] - frame["best-sellers baseline"]
     return frame
-
-
-def cap_exposure(ranked: np.ndarray, n: int, max_share: float, seed: int = 0) -> np.ndarray:
-    """Lists of length ``n`` in which no item fills more than ceil(max_share * n_customers) lists.
-
-    Customers are visited in a random order (fixed by ``seed``); each takes, best first, its own
-    candidates whose cap is not yet reached (repeats and 0 skipped). This trades relevance for
-    exposure: a customer may lose a top candidate to the cap and get a lower-ranked one, or an empty
-    slot (0) when its candidates run out. When no cap binds this is simply the top-n of ``ranked``.
-    """
-    if not 0 < max_share <= 1:
-        raise ValueError("max_share must be in (0, 1]")
-    arr = _as_lists(ranked)
-    n_cust = arr.shape[0]
-    cap = math.ceil(max_share * n_cust - 1e-9)
-    out = np.zeros((n_cust, n), dtype=np.int64)
-    counts = [0] * (int(arr.max(initial=0)) + 1)
-    for u in np.random.default_rng(seed).permutation(n_cust).tolist():
-        taken: list[int] = []
-        for item in arr[u].tolist():
-            if item > 0 and counts[item] < cap and item not in taken:
-                taken.append(item)
-                counts[item] += 1
-                if len(taken) == n:
-                    break
-        out[u, :len(taken)] = taken
-    empty = int((out == 0).sum())
-    if empty:
-        log.info("cap_exposure: %d of %d slots left empty (cap %d lists per item)", empty, out.size, cap)
-    return out
 
 
 def _ok(v: object) -> bool:

@@ -17,7 +17,7 @@ from core.ingest import checks
 from core.store.store import Transaction, quote_ident
 
 if TYPE_CHECKING:
-    from core.ingest.ingest import TablePlan, TableReport
+    from core.ingest.plan import TablePlan, TableReport
 
 DATE_SAMPLE = 1000
 
@@ -48,7 +48,7 @@ def choose_date_format(tx: Transaction, plan: TablePlan, f: str,
     best = max(scores.values())
     if best < 0.5 * len(cleaned):
         examples = ", ".join(repr(v) for v in sample[:3])
-        from core.ingest.ingest import IngestError
+        from core.ingest.plan import IngestError
 
         raise IngestError(
             f"{plan.label}: column '{source_col}' (mapped to '{f}') does not hold dates in any "

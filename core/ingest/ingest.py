@@ -15,111 +15,20 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from core.ingest import pii, presets, readers
 from core.ingest.land import land_table
 from core.ingest.load import stage_table
+from core.ingest.plan import ImportReport, IngestError, Progress, TablePlan, TableReport
 from core.ingest.presets import Mapping
 from core.store.store import Store, is_duckdb_error
 
 log = logging.getLogger(__name__)
-Progress = Callable[[float, str], None]
 SUPPORTED = (".csv", ".tsv", ".txt", ".parquet", ".xlsx", ".json", ".jsonl", ".ndjson", ".gz")
 KIND_ORDER = {"products": 0, "customers": 1, "events": 2, "reviews": 3}
-
-
-class IngestError(ValueError):
-    """An import that cannot start or must stop, with the file and what to do."""
-
-
-@dataclass
-class TablePlan:
-    """One table to import: what it is, how its columns map, and how to stream it."""
-
-    kind: str
-    mapping: Mapping
-    label: str  # the file name shown in reports
-    relation: str  # SQL table expression producing the source columns
-    params: dict[str, Any]
-    columns: list[str]
-    sources: list[readers.Source] = field(default_factory=list)
-    row_column: str | None = None  # a source column that already numbers the rows
-    rejects_tables: list[str] = field(default_factory=list)  # DuckDB CSV reject tables
-
-
-@dataclass
-class Rejection:
-    file: str
-    row: int
-    column: str
-    value: str | None
-    rule: str
-    problem: str
-    suggestion: str
-
-
-@dataclass
-class TableReport:
-    """What happened to every line of one table."""
-
-    file: str
-    kind: str
-    preset: str
-    lines_read: int = 0
-    accepted: int = 0
-    fixed: int = 0
-    rejected: int = 0
-    returns: int = 0  # returns and cancellation lines (not sales)
-    cancelled_orders: int = 0  # lines of cancelled orders, kept as cart events
-    inserted: int = 0
-    already_present: int = 0
-    guests: int = 0
-    non_product: int = 0
-    date_format: str | None = None
-    fixes: dict[str, int] = field(default_factory=dict)
-    personal_data: dict[str, str] = field(default_factory=dict)  # column -> kind (pii.KINDS)
-    rejected_by_rule: dict[str, int] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    rejections: list[Rejection] = field(default_factory=list)
-
-    def reconciles(self) -> bool:
-        """accepted + rejected + returns/cancellations = lines read."""
-        return self.accepted + self.rejected + self.returns == self.lines_read
-
-
-@dataclass
-class ImportReport:
-    """The result of one import (or dry run) of one or more tables."""
-
-    shop: str
-    tables: list[TableReport]
-    import_id: int | None = None
-    committed: bool = False
-    dry_run: bool = False
-    seconds: float = 0.0
-
-    @property
-    def accepted(self) -> int:
-        return sum(t.accepted for t in self.tables)
-
-    @property
-    def rejected(self) -> int:
-        return sum(t.rejected for t in self.tables)
-
-    @property
-    def lines_read(self) -> int:
-        return sum(t.lines_read for t in self.tables)
-
-    def to_dict(self, rejections: int = 20) -> dict[str, Any]:
-        """A JSON-ready summary with the first ``rejections`` rejected rows of each table."""
-        out = asdict(self)
-        for table in out["tables"]:
-            table["rejections"] = table["rejections"][:rejections]
-        out.update(accepted=self.accepted, rejected=self.rejected, lines_read=self.lines_read)
-        return out
 
 
 # -- planning -------------------------------------------------------------------------------
@@ -260,9 +169,9 @@ def run_import(store: Store, plans: list[TablePlan], dry_run: bool = False,
                 # Personal columns leave the mapping before anything is read into a table.
                 plan = pii.guard_plan(tx, plan, table)
                 check_plan(plan)
-                stage_table(tx, plan, table, store.shop)
+                stage_table(tx, plan, table, store)
                 say(base + span * 0.6, f"Writing {plan.label}")
-                land_table(tx, plan, table, import_id, store.shop)
+                land_table(tx, plan, table, import_id, store)
                 report.tables.append(table)
             report.import_id = import_id
             _record(tx, report, plans)

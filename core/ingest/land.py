@@ -12,10 +12,10 @@ import pandas as pd
 from core.ingest.checks import RULES
 from core.ingest.load import EVENT_KEY, REVIEW_KEY
 from core.ingest.presets import GENERIC_NON_PRODUCT_TITLE
-from core.store.store import Transaction
+from core.store.store import Store, Transaction
 
 if TYPE_CHECKING:
-    from core.ingest.ingest import TablePlan, TableReport
+    from core.ingest.plan import TablePlan, TableReport
 
 REPORT_ROWS = 1000
 _NEW = "FROM fin f ANTI JOIN dup d ON f.src_row = d.src_row"
@@ -33,25 +33,26 @@ def _same(columns: tuple[str, ...], alias: str) -> str:
 
 
 def land_table(tx: Transaction, plan: TablePlan, report: TableReport, import_id: int,
-               shop: str | None = None) -> None:
-    """Insert the staged rows of ``plan`` and its rejections; drop the temporary tables."""
-    if shop is not None:
-        _drop_erased(tx, shop, report)
+               store: Store | None = None) -> None:
+    """Insert the staged rows of ``plan`` and its rejections; drop the temporary tables. With the
+    ``store``: leave out erased customers and expired rows, and apply waiting objections."""
+    if store is not None:
+        _drop_erased(tx, store, report)
         _drop_expired(tx, report)
     _rejections(tx, plan, report, import_id)
     writer = {"events": _events, "customers": _customers, "products": _products,
               "reviews": _reviews}[plan.kind]
     writer(tx, plan, report, import_id)
-    if shop is not None:
-        _apply_objections(tx, shop, import_id)
+    if store is not None:
+        _apply_objections(tx, store, import_id)
     tx.execute("DROP VIEW IF EXISTS chk")
     for table in ("fin", "chk_rows", "dup", "dupkeys", "rj", "idmap", "badlines"):
         tx.execute("DROP TABLE IF EXISTS " + table)
 
 
-def _drop_erased(tx: Transaction, shop: str, report: TableReport) -> None:
+def _drop_erased(tx: Transaction, store: Store, report: TableReport) -> None:
     """Leave out the lines of customers who were erased: their keys' suppression tokens are on
-    the shop's suppression list (``core.erasure``), so a re-import cannot bring them back."""
+    the shop's suppression list (``core.privacy.erasure``), so a re-import cannot bring them back."""
     if not tx.scalar("SELECT count(*) FROM suppressed"):
         return
     columns = {r[0] for r in tx.rows("SELECT column_name FROM information_schema.columns "
@@ -60,7 +61,7 @@ def _drop_erased(tx: Transaction, shop: str, report: TableReport) -> None:
         return
     from core.store import pseudonym
     keys = [r[0] for r in tx.rows("SELECT DISTINCT customer_key FROM fin WHERE customer_key IS NOT NULL")]
-    tokens = pseudonym.suppression_tokens(shop, keys)
+    tokens = pseudonym.suppression_tokens(store, keys)
     erased = {t for (t,) in tx.rows("SELECT token FROM suppressed")}
     gone = [k for k, t in zip(keys, tokens, strict=True) if t in erased]
     if not gone:
@@ -73,7 +74,7 @@ def _drop_erased(tx: Transaction, shop: str, report: TableReport) -> None:
                            "to be erased, and stay erased.")
 
 
-def _apply_objections(tx: Transaction, shop: str, import_id: int) -> None:
+def _apply_objections(tx: Transaction, store: Store, import_id: int) -> None:
     """Customers new in this import who objected to profiling before they were in the shop."""
     if not tx.scalar("SELECT count(*) FROM objections"):
         return
@@ -81,7 +82,8 @@ def _apply_objections(tx: Transaction, shop: str, import_id: int) -> None:
     keys = [r[0] for r in tx.rows("SELECT customer_key FROM customers WHERE import_id = ? AND "
                                   "consent_profiling", [import_id])]
     waiting = {t for (t,) in tx.rows("SELECT token FROM objections")}
-    objecting = [k for k, t in zip(keys, pseudonym.objection_tokens(shop, keys), strict=True) if t in waiting]
+    tokens = pseudonym.objection_tokens(store, keys)
+    objecting = [k for k, t in zip(keys, tokens, strict=True) if t in waiting]
     if objecting:
         tx.register("objecting", pd.DataFrame({"k": objecting}))
         tx.execute("UPDATE customers SET consent_profiling = FALSE "
@@ -90,7 +92,7 @@ def _apply_objections(tx: Transaction, shop: str, import_id: int) -> None:
 
 
 def _drop_expired(tx: Transaction, report: TableReport) -> None:
-    """Leave out events and reviews older than the shop's retention period (``core.erasure``):
+    """Leave out events and reviews older than the shop's retention period (``core.privacy.retention``):
     a re-import of an old export does not bring back what was purged."""
     days = tx.scalar("SELECT value FROM settings WHERE name = 'retention_days'")
     columns = {r[0] for r in tx.rows("SELECT column_name FROM information_schema.columns "
@@ -106,7 +108,7 @@ def _drop_expired(tx: Transaction, report: TableReport) -> None:
 
 
 def _rejections(tx: Transaction, plan: TablePlan, report: TableReport, import_id: int) -> None:
-    from core.ingest.ingest import Rejection
+    from core.ingest.plan import Rejection
 
     info = pd.DataFrame(
         [(name, plan.mapping.columns.get(rule.field, "*"), rule.problem, rule.fix)
@@ -176,7 +178,7 @@ def _upsert(tx: Transaction, plan: TablePlan, report: TableReport, import_id: in
     report.inserted = int(tx.scalar(
         "SELECT count(*) " + _NEW + " ANTI JOIN " + table + " t ON f." + key + " = t." + key))
     report.already_present = report.accepted - report.inserted
-    # an objection to profiling stands until it is withdrawn on purpose (core.erasure.set_consent):
+    # an objection to profiling stands until it is withdrawn on purpose (core.privacy.consent.set_consent):
     # a re-imported export that says nothing, or "yes", does not undo it
     updates = [f"{c} = customers.{c} AND excluded.{c}" if c == "consent_profiling" else f"{c} = excluded.{c}"
                for c in _UPDATABLE[table] if c in mapped]

@@ -18,10 +18,10 @@ from core.ingest.checks import FIELD_TYPES, RULES
 from core.ingest.dates import choose_date_format
 from core.ingest.presets import FIELDS
 from core.store import pseudonym
-from core.store.store import Transaction, quote_ident
+from core.store.store import Store, Transaction, quote_ident
 
 if TYPE_CHECKING:
-    from core.ingest.ingest import TablePlan, TableReport
+    from core.ingest.plan import TablePlan, TableReport
 
 log = logging.getLogger(__name__)
 _FILL_BY_ORDER = ("ts", "customer_id", "status", "country", "region", "city", "channel")
@@ -176,7 +176,7 @@ _FIN = {
 }
 
 
-def stage_table(tx: Transaction, plan: TablePlan, report: TableReport, shop: str) -> None:
+def stage_table(tx: Transaction, plan: TablePlan, report: TableReport, store: Store) -> None:
     """Read, type and check every row of ``plan``; fill ``report``; leave temp tables behind."""
     kind, m = plan.kind, plan.mapping
     mapped = set(m.columns) | set(m.constants)
@@ -221,7 +221,7 @@ def stage_table(tx: Transaction, plan: TablePlan, report: TableReport, shop: str
         # Only the distinct ids go through Python: normalised, then keyed-hashed.
         raw = [r[0] for r in tx.rows(
             "SELECT DISTINCT v_customer_id FROM chk WHERE rule IS NULL AND v_customer_id IS NOT NULL")]
-        keys = pseudonym.pseudonymize(shop, [checks.normalize_customer_id(r) for r in raw])
+        keys = pseudonym.pseudonymize(store, [checks.normalize_customer_id(r) for r in raw])
         frame = pd.DataFrame({"raw_id": raw, "customer_key": keys}, dtype="string")
         tx.register("idmap_frame", frame)
         tx.execute("INSERT INTO idmap SELECT raw_id, customer_key FROM idmap_frame")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.ingest import readers
-from core.ingest.ingest import IngestError, TablePlan
+from core.ingest.plan import IngestError, TablePlan
 from core.ingest.presets import Mapping
 from core.store.store import Store
 

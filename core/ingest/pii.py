@@ -23,7 +23,7 @@ import pandas as pd
 from core.store.store import Transaction, quote_ident
 
 if TYPE_CHECKING:
-    from core.ingest.ingest import TablePlan, TableReport
+    from core.ingest.plan import TablePlan, TableReport
 
 log = logging.getLogger(__name__)
 

@@ -80,13 +80,13 @@ def train(store: Store, kind: str = "transformer", epochs: int = 20, seed: int =
     state.update(kind=kind, seed=seed, options=prep.options.__dict__)
     info = {**scores, "fit_seconds": fit_seconds,
             "cancelled": rec.result_.cancelled, "best_epoch": rec.result_.best_epoch}
-    return artifacts.save(store.shop, kind, tensors, state, prep.fingerprint, info)
+    return artifacts.save(store, kind, tensors, state, prep.fingerprint, info)
 
 
 def load_recommender(store: Store, model_id: str | None = None
                      ) -> tuple[SequenceRecommender, artifacts.Artifact, list[str]]:
     """The chosen (or latest intact) model, ready to score, with any problems met on the way."""
-    art, problems = artifacts.load_usable(store.shop, model_id)
+    art, problems = artifacts.load_usable(store, model_id)
     ckpt = {**art.state, "state_dict": art.tensors}
     ckpt.pop("kind", None), ckpt.pop("seed", None), ckpt.pop("options", None)
     rec = SequenceRecommender.from_state(ckpt)
@@ -129,7 +129,7 @@ def compare(store: Store, prepared: Prepared | None = None, names: tuple[str, ..
         rows.append({"model": name, "kind": "baseline", "fit_seconds": time.perf_counter() - started,
                      **metrics.evaluate(model, prep.split, "test")})
     say(len(names) / (len(names) + 1), "Evaluating trained models")
-    for manifest in _latest_per_kind(store.shop):
+    for manifest in latest_per_kind(store):
         test = manifest.get("metrics", {}).get("test")
         if test and manifest.get("data_fingerprint") == prep.fingerprint:
             rows.append({"model": manifest["kind"], "kind": "neural", "model_id": manifest["model_id"],
@@ -140,9 +140,9 @@ def compare(store: Store, prepared: Prepared | None = None, names: tuple[str, ..
     return table.sort_values("ndcg@10", ascending=False).reset_index(drop=True)
 
 
-def _latest_per_kind(shop: str) -> list[dict[str, Any]]:
+def latest_per_kind(store: Store) -> list[dict[str, Any]]:
     seen, out = set(), []
-    for manifest in artifacts.list_models(shop):
+    for manifest in artifacts.list_models(store):
         kind = manifest.get("kind")
         if kind in NEURAL and kind not in seen and "damaged" not in manifest:
             seen.add(kind)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from core.segments import cache
 from core.store.store import Store
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def export_customer(store: Store, key: str, engine: Engine | None = None) -> dic
         res = engine.recommend(key)
         out["recommendations"] = {"model": res.model, "mode": res.mode, "label": res.label,
                                   "context": res.context.words(), "picks": _records(res.frame())}
-    from core.privacy.erasure import audit
+    from core.privacy.audit import audit
 
     audit(store, "export", 1, len(events) + len(reviews),
           {"events": len(events), "reviews": len(reviews)})
@@ -65,7 +66,7 @@ def export_customer(store: Store, key: str, engine: Engine | None = None) -> dic
 def _segment(store: Store, key: str) -> dict[str, Any] | None:
     """The customer's segment in the latest segment run (objectors are never in one)."""
     from core.segments import segments
-    run = segments.previous_run(store.shop)
+    run = cache.previous_run(store)
     if run is None:
         return None
     where = [i for i, k in enumerate(run.keys) if k == key]

@@ -1,1 +1,17 @@
-"""core.recommend."""
+"""Recommendations: one customer's list with reasons, under the merchant's controls.
+
+    types.py        the shared vocabulary: Context, Controls, Candidates, Pick, Reason, Result,
+                    and EngineView (what the steps below read of a loaded engine)
+    recommend.py    the Engine (a model plus the shop), the cold-start ladder, one request; ``load``
+    candidates.py   where candidates come from: the model with occlusion, new products, fallbacks
+    ranking.py      the merchant's filters, re-buys that are due, MMR diversity
+    explain.py      one to three reasons per pick, drawn from data; their faithfulness check
+    batch.py        every customer's list at once, in bounded batches; an exposure cap
+    beyond.py       beyond-accuracy measures of lists (coverage, diversity, novelty, Gini, ...)
+    lists_report.py those measures on the lists customers would really see, per model
+    customer.py     the Customer page's card and timeline; finding a customer by the shop's own id
+    charts.py       the Customer page's figures
+
+Public face: ``recommend.load(store).recommend(key, Controls(), Context())``,
+``batch.batch_lists``, ``customer.find``.
+"""

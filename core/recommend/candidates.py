@@ -2,27 +2,22 @@
 
 ``personal`` scores the customer's history with the model in one batched call that also
 scores the history without each of its most recent products (occlusion): the drops are what
-``core.explain`` cites as "because you bought X". ``fallback`` serves the cold-start ladder
+``core.recommend.explain`` cites as "because you bought X". ``fallback`` serves the cold-start ladder
 from aggregates only.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from core.recommend.ranking import Candidates, Context, Controls
-
-if TYPE_CHECKING:
-    from core.recommend.recommend import Engine
+from core.recommend.types import Candidates, Context, Controls, EngineView
 
 POOL = 200  # model candidates re-ranked for novelty and diversity
 GROUPS = 16  # most recent distinct history products tested for their contribution
 MIN_SIMILARITY = 0.3  # a new product must be at least this similar to something bought
 
 
-def history_groups(engine: Engine, hist: np.ndarray, k: int = GROUPS) -> list[np.ndarray]:
+def history_groups(engine: EngineView, hist: np.ndarray, k: int = GROUPS) -> list[np.ndarray]:
     """The customer's ``k`` most recently used distinct products, one group each."""
     items = engine.log.item[hist][::-1]
     _, first = np.unique(items, return_index=True)
@@ -39,7 +34,7 @@ def _normalise(x: np.ndarray) -> np.ndarray:
     return np.where(finite, out, 0.0)
 
 
-def personal(engine: Engine, hist: np.ndarray, allowed: np.ndarray, controls: Controls,
+def personal(engine: EngineView, hist: np.ndarray, allowed: np.ndarray, controls: Controls,
              ctx: Context, as_of: int, explain: bool = True) -> Candidates:
     """The model's best allowed products for this history and context, with occlusion drops."""
     groups = history_groups(engine, hist) if explain else []
@@ -66,7 +61,7 @@ def personal(engine: Engine, hist: np.ndarray, allowed: np.ndarray, controls: Co
     return cands
 
 
-def _with_new_products(engine: Engine, cands: Candidates, hist: np.ndarray, allowed: np.ndarray,
+def _with_new_products(engine: EngineView, cands: Candidates, hist: np.ndarray, allowed: np.ndarray,
                        controls: Controls) -> Candidates:
     """Add allowed products the model has never seen, by content similarity to what the
     customer bought or looked at (recent events weigh more)."""
@@ -97,7 +92,7 @@ def _with_new_products(engine: Engine, cands: Candidates, hist: np.ndarray, allo
                       drops, cands.groups, similar)
 
 
-def fallback(engine: Engine, key: str, mode: str, allowed: np.ndarray, ctx: Context,
+def fallback(engine: EngineView, key: str, mode: str, allowed: np.ndarray, ctx: Context,
              region: str | None, controls: Controls) -> Candidates:
     """Candidates without a personal model: the segment's favourites, or what sells in the
     customer's region and context (a new customer), or best-sellers in the context for a
@@ -120,7 +115,7 @@ def fallback(engine: Engine, key: str, mode: str, allowed: np.ndarray, ctx: Cont
     return Candidates(top, rel, score[top], np.full(len(top), source, dtype=object))
 
 
-def _row_novelty(engine: Engine, rows: np.ndarray) -> np.ndarray:
+def _row_novelty(engine: EngineView, rows: np.ndarray) -> np.ndarray:
     items = engine.model_items[rows]
     return np.where(items > 0, engine.novelty[items], 1.0)
 

@@ -25,7 +25,7 @@ def find(store: Store, given: str) -> str | None:
     if not given:
         return None
     candidates = [given] if pseudonym.is_key(given) else []
-    candidates.append(pseudonym.pseudonymize(store.shop, [given])[0])
+    candidates.append(pseudonym.pseudonymize(store, [given])[0])
     for key in candidates:
         if store.scalar("SELECT count(*) FROM customers WHERE customer_key = ?", [key]):
             return key

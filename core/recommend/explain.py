@@ -21,16 +21,11 @@ must lower the recommended product's score.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core.recommend.ranking import Candidates, Context, Pick
+from core.recommend.types import Candidates, Context, Controls, EngineView, Pick, Reason
 from models.data import EVENT_TYPES
-
-if TYPE_CHECKING:
-    from core.recommend.recommend import Engine
 
 MIN_SHARE = 0.05  # a history product is cited when it carries at least 5% of the score
 MAX_CITED = 2
@@ -46,17 +41,7 @@ STRENGTH = {EVENT_TYPES.index("purchase"): 3, EVENT_TYPES.index("cart"): 2,
 PURCHASE = EVENT_TYPES.index("purchase")
 
 
-@dataclass(frozen=True)
-class Reason:
-    """One reason: its kind, its words, its weight (0..1) and the products it cites."""
-
-    kind: str  # history | rebuy | segment | context | new | popular
-    text: str
-    weight: float
-    items: tuple[str, ...] = ()
-
-
-def segment_counts(engine: Engine) -> dict[int, tuple[np.ndarray, float]]:
+def segment_counts(engine: EngineView) -> dict[int, tuple[np.ndarray, float]]:
     """Purchase lines per catalog row for each segment, and the segment's total."""
     if engine.segments is None:
         return {}
@@ -74,7 +59,7 @@ def segment_counts(engine: Engine) -> dict[int, tuple[np.ndarray, float]]:
     return out
 
 
-def _title(engine: Engine, row: int) -> str:
+def _title(engine: EngineView, row: int) -> str:
     return str(engine.catalog.titles[row])
 
 
@@ -83,7 +68,7 @@ def _names(titles: list[str]) -> str:
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
-def history_reason(engine: Engine, cands: Candidates, i: int, hist: np.ndarray) -> Reason | None:
+def history_reason(engine: EngineView, cands: Candidates, i: int, hist: np.ndarray) -> Reason | None:
     """'Because you bought X and Y': the history groups that carry most of candidate i's score."""
     if cands.drops is None or not cands.groups or cands.source[i] != "model":
         return None
@@ -111,7 +96,7 @@ def history_reason(engine: Engine, cands: Candidates, i: int, hist: np.ndarray) 
                   float(min(1.0, share[cited].sum())), tuple(engine.item_ids[items].tolist()))
 
 
-def rebuy_reason(engine: Engine, row: int, hist: np.ndarray, as_of: int) -> Reason | None:
+def rebuy_reason(engine: EngineView, row: int, hist: np.ndarray, as_of: int) -> Reason | None:
     """'You buy this about every 30 days - last time 33 days ago'."""
     item = engine.model_items[row]
     if item == 0:
@@ -134,7 +119,7 @@ def rebuy_reason(engine: Engine, row: int, hist: np.ndarray, as_of: int) -> Reas
     return Reason("rebuy", text, float(np.clip(since / max(every, 1.0), 0.2, 1.0)))
 
 
-def segment_reason(engine: Engine, key: str, row: int, always: bool = False) -> Reason | None:
+def segment_reason(engine: EngineView, key: str, row: int, always: bool = False) -> Reason | None:
     """'Popular with customers like you (segment ...)': the segment buys it more than the shop."""
     seg = engine.segment_of(key)
     if seg is None or seg not in engine.segment_counts:
@@ -151,7 +136,7 @@ def segment_reason(engine: Engine, key: str, row: int, always: bool = False) -> 
     return None
 
 
-def context_reason(engine: Engine, row: int, ctx: Context) -> Reason | None:
+def context_reason(engine: EngineView, row: int, ctx: Context) -> Reason | None:
     """'Often bought on mobile at weekends in the evening'."""
     if ctx.daypart is None and ctx.weekend is None and ctx.device is None:
         return None
@@ -167,7 +152,7 @@ def context_reason(engine: Engine, row: int, ctx: Context) -> Reason | None:
                   float(min(1.0, (lift - 1) / 2)))
 
 
-def popular_reason(engine: Engine, row: int, mode: str, ctx: Context, region: str | None) -> Reason:
+def popular_reason(engine: EngineView, row: int, mode: str, ctx: Context, region: str | None) -> Reason:
     """'A best-seller: #3 in the shop lately', with the context and region it was chosen for."""
     recent = engine.catalog.recent.to_numpy()
     rank = int((recent > recent[row]).sum()) + 1
@@ -182,7 +167,7 @@ def popular_reason(engine: Engine, row: int, mode: str, ctx: Context, region: st
     return Reason("popular", f"A best-seller: #{rank} in the shop lately", 0.2)
 
 
-def reasons_for(engine: Engine, cands: Candidates, i: int, key: str, hist: np.ndarray, ctx: Context,
+def reasons_for(engine: EngineView, cands: Candidates, i: int, key: str, hist: np.ndarray, ctx: Context,
                 mode: str, as_of: int, region: str | None = None) -> list[Reason]:
     """One to three reasons for candidate ``i``: about the customer first, then the context."""
     row = int(cands.rows[i])
@@ -207,7 +192,7 @@ def reasons_for(engine: Engine, cands: Candidates, i: int, key: str, hist: np.nd
     return out
 
 
-def make_pick(engine: Engine, cands: Candidates, i: int, key: str, hist: np.ndarray, ctx: Context,
+def make_pick(engine: EngineView, cands: Candidates, i: int, key: str, hist: np.ndarray, ctx: Context,
               mode: str, as_of: int, explain: bool = True, region: str | None = None) -> Pick:
     row = int(cands.rows[i])
     cat = engine.catalog
@@ -219,14 +204,12 @@ def make_pick(engine: Engine, cands: Candidates, i: int, key: str, hist: np.ndar
                 str(cands.source[i]))
 
 
-def faithfulness(engine: Engine, keys: Iterable[str], n: int = 10) -> dict[str, float]:
+def faithfulness(engine: EngineView, keys: Iterable[str], n: int = 10) -> dict[str, float]:
     """Share of 'because you ...' reasons whose cited products, removed together from the
     history, lower the recommended product's model score (``share``), and how many of the
     personalised picks carry such a reason at all (``cited_share``)."""
     index = {str(pid): i for i, pid in enumerate(engine.item_ids) if i > 0}
     customers = cases = lowered = picks = 0
-    from core.recommend.ranking import Controls
-
     for key in keys:
         res = engine.recommend(key, Controls(n=n))
         if not res.personalized:

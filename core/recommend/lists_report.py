@@ -2,7 +2,7 @@
 
 For each model, the top-10 of a sample of customers is made by the same engine as the
 Customer page (default merchant controls: bought products left out unless due again, only
-active in-stock products), then ``core.beyond`` measures catalog coverage, intra-list
+active in-stock products), then ``core.recommend.beyond`` measures catalog coverage, intra-list
 diversity, novelty, personalization, popularity bias, exposure concentration (Gini) and the
 long-tail share. Items are catalog rows (+1), so new products that no model knows count too;
 similarity is the content similarity the diversity control uses.
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from core.recommend import beyond, recommend
-from core.recommend.ranking import Controls
+from core.recommend.types import Controls
 from core.store.store import Store
 from models.data import EVENT_TYPES
 

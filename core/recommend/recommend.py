@@ -7,7 +7,7 @@
 One request scores the customer's history with the chosen model (a neural sequence model or
 any baseline) in the chosen context, removes what the merchant excluded, re-ranks for novelty
 and diversity (MMR), may add new products by content similarity, and attaches one to three
-reasons to every pick (``core.explain``). Who gets what:
+reasons to every pick (``core.recommend.explain``). Who gets what:
 
 - a customer who objected to profiling: best-sellers, the same list for everyone in the
   chosen context, labelled "not personalised" - their history is never read;
@@ -26,7 +26,9 @@ import numpy as np
 import pandas as pd
 
 from core.recommend import candidates, explain, ranking
-from core.recommend.ranking import MODES, Candidates, Context, Controls, Pick, Result, allowed_mask, mmr
+from core.recommend.ranking import allowed_mask, mmr
+from core.recommend.types import Context, Controls, Result
+from core.segments import cache
 from core.shop import catalog as catalog_mod
 from core.shop import sequences
 from core.shop.catalog import Catalog
@@ -244,7 +246,7 @@ def _customers(store: Store) -> pd.DataFrame:
 def segment_names(store: Store, customer_data: object | None = None) -> dict[int, str]:
     """Names of the shop's latest segments ({} when none are built yet)."""
     from core.segments import profiles, segments
-    run = segments.previous_run(store.shop)
+    run = cache.previous_run(store)
     if run is None:
         return {}
     data = customer_data or profiles.load(store, with_value=False)
@@ -254,10 +256,10 @@ def segment_names(store: Store, customer_data: object | None = None) -> dict[int
 
 def available_models(store: Store) -> dict[str, str]:
     """Choosable models: the latest trained model of each neural kind, then the baselines."""
-    from core.learn.embeddings import LABELS, _latest_per_kind
+    from core.learn.embeddings import LABELS, latest_per_kind
 
     out = {m["model_id"]: f"{LABELS.get(m['kind'], m['kind'])} ({m['model_id']})"
-           for m in _latest_per_kind(store.shop)}
+           for m in latest_per_kind(store)}
     first = ["itemknn", "ease", "repeat", "als"]  # the personal rules before the best-sellers
     names = first + [n for n in baselines.BASELINES if n not in first]
     out.update({name: LABELS.get(name, name) for name in names if name in baselines.BASELINES})
@@ -279,7 +281,7 @@ def load(store: Store, model: str | None = None, segment_names: dict[int, str] |
     from core.learn import embeddings
     from core.segments import segments
     from core.store import artifacts
-    model = model or artifacts.latest_id(store.shop) or "itemknn"
+    model = model or artifacts.latest_id(store) or "itemknn"
     cat = cat or catalog_mod.load(store)
     if model in baselines.BASELINES:
         log_ = event_log(sequences.LogOptions())
@@ -297,7 +299,7 @@ def load(store: Store, model: str | None = None, segment_names: dict[int, str] |
         scorer, neural = rec, True
         name = f"{embeddings.LABELS.get(art.manifest.get('kind'), 'model')} ({art.model_id})"
         split = data.split(log_)
-    run = segments.previous_run(store.shop)
+    run = cache.previous_run(store)
     seg = None
     if run is not None:
         seg = pd.Series(segments.view(run, assign_outliers=True), index=pd.Index(run.keys))
@@ -308,5 +310,4 @@ def load(store: Store, model: str | None = None, segment_names: dict[int, str] |
     return engine
 
 
-__all__ = ["MODES", "Candidates", "Context", "Controls", "Engine", "Pick", "Result", "available_models",
-           "load", "segment_names"]
+__all__ = ["Engine", "MIN_EVENTS", "available_models", "load", "segment_names"]

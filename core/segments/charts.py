@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from core.shop.charts import PALETTE, _layout
+from core.shop.style import PALETTE, layout
 
 UNASSIGNED_COLOUR = "#C8C8C8"
 # distinct at a glance; D3's grey is left out, grey means "unassigned"
@@ -45,7 +45,7 @@ def segment_map(points: pd.DataFrame, colour: str = "segment", title: str = "Cus
     fig.update_yaxes(visible=False, scaleanchor="x")
     fig.update_layout(dragmode="lasso", legend=dict(itemsizing="constant", orientation="h", y=-0.02,
                                                     yanchor="top", x=0, font=dict(size=12)))
-    return _layout(fig, title, height=560)
+    return layout(fig, title, height=560)
 
 
 def lift_bars(table: pd.DataFrame, label: str, title: str, top: int = 8) -> go.Figure:
@@ -58,7 +58,7 @@ def lift_bars(table: pd.DataFrame, label: str, title: str, top: int = 8) -> go.F
                       "%{customdata[1]:.0%} in the shop<extra></extra>"))
     fig.add_vline(x=1.0, line_dash="dot", line_color="#888")
     fig.update_xaxes(title="lift over the shop average (1 = same as everyone)")
-    return _layout(fig, title, height=max(220, 40 + 28 * len(t)))
+    return layout(fig, title, height=max(220, 40 + 28 * len(t)))
 
 
 def sizes_over_time(long: pd.DataFrame, names: dict[int, str]) -> go.Figure:
@@ -70,7 +70,7 @@ def sizes_over_time(long: pd.DataFrame, names: dict[int, str]) -> go.Figure:
                         line=dict(color=segment_colour(int(seg))))
     fig.update_yaxes(title="customers buying")
     fig.update_layout(hovermode="x unified")
-    return _layout(fig, "Segment sizes month by month", height=360)
+    return layout(fig, "Segment sizes month by month", height=360)
 
 
 def rfm_crosswalk(cross: pd.DataFrame) -> go.Figure:
@@ -80,7 +80,7 @@ def rfm_crosswalk(cross: pd.DataFrame) -> go.Figure:
         colorscale="Blues", zmin=0, zmax=1, colorbar=dict(title="share"),
         hovertemplate="%{y}<br>%{x}: %{z:.0%}<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
-    return _layout(fig, "Segments against the classic RFM groups", height=max(260, 60 + 32 * len(cross)))
+    return layout(fig, "Segments against the classic RFM groups", height=max(260, 60 + 32 * len(cross)))
 
 
 def hierarchy(tree: pd.DataFrame, names: dict[int, str], leaf_ids: dict[int, int]) -> go.Figure:
@@ -89,7 +89,7 @@ def hierarchy(tree: pd.DataFrame, names: dict[int, str], leaf_ids: dict[int, int
     ``leaf_ids`` maps a tree node to its segment number for the selected (leaf) clusters."""
     clusters = tree[tree["child_size"] > 1]
     if clusters.empty:
-        return _layout(go.Figure(), "Segment hierarchy (one level)", height=200)
+        return layout(go.Figure(), "Segment hierarchy (one level)", height=200)
     root = int(tree["parent"].min())
     everyone = int(tree.loc[tree["parent"] == root, "child_size"].sum())
     ids, parents, values, labels = [str(root)], [""], [everyone], ["all customers"]
@@ -107,4 +107,4 @@ def hierarchy(tree: pd.DataFrame, names: dict[int, str], leaf_ids: dict[int, int
                               marker=dict(colors=colours),
                               hovertemplate="%{label}<br>%{value:,} customers<extra></extra>",
                               tiling=dict(orientation="v")))
-    return _layout(fig, "How segments split from the whole (HDBSCAN hierarchy)", height=420)
+    return layout(fig, "How segments split from the whole (HDBSCAN hierarchy)", height=420)

@@ -1,6 +1,6 @@
 """What a segment (or any selection of customers) is like, in figures and in plain words.
 
-``load`` gathers every customer's behaviour once (``core.features``, RFM groups, predicted value
+``load`` gathers every customer's behaviour once (``core.shop.features``, RFM groups, predicted value
 and churn risk); ``describe`` profiles one group against the whole shop: size and revenue
 shares, medians, and the traits that set it apart, each as a *lift* over the shop average (a
 segment buying gifts 3x as often as the average customer says more than raw counts, which best

@@ -11,86 +11,22 @@ run without recomputing anything.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import os
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import Any, Protocol
+from dataclasses import asdict
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
 from core.learn import embeddings
+from core.segments import cache
+from core.segments.types import UNASSIGNED, Clusterer, MapReducer, Progress, SegmentConfig, SegmentRun
 from core.shop import features, sequences
-from core.store import artifacts, config
+from core.store import artifacts
 from core.store.store import Store
 
 log = logging.getLogger(__name__)
-Progress = Callable[[float, str], None]
-UNASSIGNED = -1
-FEATURE_PARTS = ("embedding", "rfm", "context")
-
-
-class MapReducer(Protocol):
-    map_: np.ndarray
-    space_: np.ndarray
-
-    def fit(self, X: np.ndarray) -> MapReducer: ...
-
-
-class Clusterer(Protocol):
-    labels_: np.ndarray
-    probabilities_: np.ndarray
-
-    def fit(self, X: np.ndarray) -> Clusterer: ...
-
-
-@dataclass(frozen=True)
-class SegmentConfig:
-    """What the merchant chooses: the inputs, the smallest segment, the seed."""
-
-    parts: tuple[str, ...] = ("embedding",)
-    min_cluster_size: int | None = None  # None: scaled to the shop's size
-    min_samples: int | None = None
-    n_neighbors: int = 15
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        bad = [p for p in self.parts if p not in FEATURE_PARTS]
-        if bad or not self.parts:
-            raise ValueError(f"Unknown segment inputs {bad}; choose from {', '.join(FEATURE_PARTS)}.")
-        if self.min_cluster_size is not None and self.min_cluster_size < 2:
-            raise ValueError("The smallest segment must have at least 2 customers.")
-
-    def key(self) -> str:
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:10]
-
-
-@dataclass
-class SegmentRun:
-    """One pipeline run: who, where on the map, which segment, how sure, and the hierarchy."""
-
-    keys: np.ndarray  # customer keys (object)
-    map: np.ndarray  # (n, 2)
-    space: np.ndarray  # (n, k) clustering space
-    labels: np.ndarray  # segment per customer, UNASSIGNED for outliers
-    probabilities: np.ndarray  # membership strength 0..1
-    nearest: np.ndarray  # segment per customer with outliers given their nearest segment
-    tree: pd.DataFrame  # HDBSCAN condensed tree: parent, child, lambda_val, child_size
-    meta: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def n_segments(self) -> int:
-        return int(self.labels.max()) + 1 if len(self.labels) else 0
-
-    @property
-    def unassigned_share(self) -> float:
-        return float((self.labels == UNASSIGNED).mean()) if len(self.labels) else 0.0
 
 
 def default_reducer(config: SegmentConfig, n: int) -> MapReducer:
@@ -172,56 +108,6 @@ def match_to_previous(keys: np.ndarray, labels: np.ndarray, prev_keys: np.ndarra
     return np.array([mapping[k] for k in labels], dtype=np.int64)
 
 
-# --------------------------------------------------------------------------- cache
-
-
-def cache_dir(shop: str) -> Path:
-    path = config.home() / "cache" / config.check_shop_name(shop) / "segments"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _save(run: SegmentRun, path: Path) -> None:
-    tmp = path.with_name("." + path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        np.savez(fh, keys=run.keys.astype(str), map=run.map, space=run.space, labels=run.labels,
-                 probabilities=run.probabilities, nearest=run.nearest,
-                 tree=run.tree[["parent", "child", "lambda_val", "child_size"]].to_numpy(float),
-                 meta=np.array(json.dumps(run.meta)))
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def _load(path: Path) -> SegmentRun | None:
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            tree = pd.DataFrame(z["tree"], columns=["parent", "child", "lambda_val", "child_size"])
-            return SegmentRun(z["keys"].astype(object), z["map"], z["space"], z["labels"],
-                              z["probabilities"], z["nearest"], tree, json.loads(str(z["meta"])))
-    except (OSError, ValueError, KeyError) as err:
-        log.warning("ignoring unreadable segment cache %s: %s", path, err)
-        return None
-
-
-def _cache_path(shop: str, model_id: str, cfg: SegmentConfig, data: str) -> Path:
-    return cache_dir(shop) / f"{model_id}-{cfg.key()}-{data}.npz"
-
-
-def cached(store: Store, model_id: str, cfg: SegmentConfig) -> SegmentRun | None:
-    """The cached run for this model, settings and data, if there is one."""
-    path = _cache_path(store.shop, model_id, cfg, sequences.fingerprint(store))
-    return _load(path) if path.exists() else None
-
-
-def previous_run(shop: str) -> SegmentRun | None:
-    latest = cache_dir(shop) / "LATEST"
-    if not latest.exists():
-        return None
-    path = cache_dir(shop) / latest.read_text().strip()
-    return _load(path) if path.exists() else None
-
-
 def build(store: Store, model_id: str | None = None, cfg: SegmentConfig | None = None,
           reducer: MapReducer | None = None, clusterer: Clusterer | None = None,
           progress: Progress | None = None, use_cache: bool = True) -> SegmentRun:
@@ -229,23 +115,23 @@ def build(store: Store, model_id: str | None = None, cfg: SegmentConfig | None =
     cfg = cfg or SegmentConfig()
     say = progress or (lambda _f, _m: None)
     data = sequences.fingerprint(store)
-    chosen = model_id or artifacts.latest_id(store.shop)
+    chosen = model_id or artifacts.latest_id(store)
     if use_cache and reducer is None and clusterer is None and chosen:
         # before any model or vector work: a cache hit needs neither
-        hit = _cache_path(store.shop, chosen, cfg, data)
-        run = _load(hit) if hit.exists() else None
+        hit = cache.path_for(store, chosen, cfg, data)
+        run = cache.load(hit) if hit.exists() else None
         if run is not None:
             say(1.0, "Segments loaded from cache")
             return run
     say(0.0, "Reading customer vectors")
     keys, vectors, art, problems = embeddings.customer_vectors(store, model_id)
-    path = _cache_path(store.shop, art.model_id, cfg, data)
+    path = cache.path_for(store, art.model_id, cfg, data)
     started = time.perf_counter()
     X = inputs(store, keys, vectors, cfg.parts)
     map2d, space, cl = cluster(X, cfg, reducer, clusterer, lambda f, m: say(0.05 + 0.85 * f, m))
     raw = np.asarray(cl.labels_, dtype=np.int64)
     labels = raw
-    prev = previous_run(store.shop)
+    prev = cache.previous_run(store)
     if prev is not None:
         labels = match_to_previous(keys, raw, prev.keys, prev.labels)
     nodes = _selected_nodes(cl)
@@ -263,16 +149,12 @@ def build(store: Store, model_id: str | None = None, cfg: SegmentConfig | None =
                 "unassigned": run.unassigned_share, "leaf_nodes": leaves}
     if reducer is None and clusterer is None:
         if sequences.fingerprint(store) != data:  # erasures or objections while it was built
-            from core.privacy.erasure import without_points
-
             allowed = {r[0] for r in store.rows("SELECT customer_key FROM customers WHERE consent_profiling")}
             gone = np.array([k not in allowed for k in run.keys], dtype=bool)
             if gone.any():
-                run = without_points(run, gone)
-        _save(run, path)
-        tmp = path.with_name(".LATEST.tmp")
-        tmp.write_text(path.name)
-        os.replace(tmp, cache_dir(store.shop) / "LATEST")
+                run = cache.without_points(run, gone)
+        cache.save(run, path)
+        cache.publish(store, path)
     say(1.0, f"{run.n_segments} segments")
     log.info("segments of %s: %d customers, %d segments, %.1f%% unassigned, %.1fs", store.shop,
              len(keys), run.n_segments, 100 * run.unassigned_share, run.meta["seconds"])

@@ -22,6 +22,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from core.segments import segments
 from core.segments.profiles import CustomerData
+from core.segments.types import UNASSIGNED, SegmentConfig
 from core.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ def differences(data: CustomerData, keys: np.ndarray, labels: np.ndarray, alpha:
     Columns: measure, H, p, p_holm, significant, effect (epsilon squared, 0..1), segments.
     """
     series = pd.Series(labels, index=pd.Index(keys))
-    series = series[series != segments.UNASSIGNED]
+    series = series[series != UNASSIGNED]
     table = data.numeric.reindex(series.index)
     candidates = {m: table[m] for m in MEASURES if m in table}
     for kind in ("daypart", "device"):
@@ -76,9 +77,9 @@ def differences(data: CustomerData, keys: np.ndarray, labels: np.ndarray, alpha:
     return out.sort_values(["significant", "effect"], ascending=False).reset_index(drop=True)
 
 
-def agreement(X: np.ndarray, labels: np.ndarray, cfg: segments.SegmentConfig, reruns: int = 2,
+def agreement(X: np.ndarray, labels: np.ndarray, cfg: SegmentConfig, reruns: int = 2,
               fraction: float = 0.8, progress: Progress | None = None,
-              make: Callable[[segments.SegmentConfig, int], tuple] | None = None) -> dict[str, float]:
+              make: Callable[[SegmentConfig, int], tuple] | None = None) -> dict[str, float]:
     """Adjusted Rand index of ``labels`` against reruns with other seeds and on subsamples.
 
     ``make(cfg, n)`` may supply (reducer, clusterer) for tests; defaults to the pipeline's own.

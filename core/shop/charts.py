@@ -1,19 +1,13 @@
-"""Plotly figure builders: (DataFrame) -> go.Figure, no data access, testable without a browser."""
+"""The Overview page's figures: (DataFrame) -> go.Figure, no data access, testable without a browser."""
 
 from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
 
+from core.shop.style import PALETTE, layout
+
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
-PALETTE = ["#2E6F95", "#E07A5F", "#3D9970", "#F2CC8F", "#81B29A", "#9C6ADE", "#F28482",
-           "#5E548E", "#84A59D", "#B5838D"]
-
-
-def _layout(fig: go.Figure, title: str, height: int = 320) -> go.Figure:
-    fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=40, b=10),
-                      template="plotly_white", colorway=PALETTE)
-    return fig
 
 
 def revenue_line(df: pd.DataFrame, currency: str = "") -> go.Figure:
@@ -27,7 +21,7 @@ def revenue_line(df: pd.DataFrame, currency: str = "") -> go.Figure:
                       yaxis2=dict(title="orders", overlaying="y", side="right", showgrid=False),
                       legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"),
                       hovermode="x unified")
-    return _layout(fig, "Revenue over time")
+    return layout(fig, "Revenue over time")
 
 
 def hour_weekday_heatmap(df: pd.DataFrame) -> go.Figure:
@@ -38,7 +32,7 @@ def hour_weekday_heatmap(df: pd.DataFrame) -> go.Figure:
         z=grid.values, x=[f"{h:02d}h" for h in range(24)], y=WEEKDAYS, colorscale="Blues",
         hovertemplate="%{y} %{x}: %{z:,.0f} orders<extra></extra>", colorbar=dict(title="orders")))
     fig.update_yaxes(autorange="reversed")
-    return _layout(fig, "When customers order (hour x weekday)")
+    return layout(fig, "When customers order (hour x weekday)")
 
 
 def breakdown_bar(df: pd.DataFrame, dimension: str, top: int = 12) -> go.Figure:
@@ -55,7 +49,7 @@ def breakdown_bar(df: pd.DataFrame, dimension: str, top: int = 12) -> go.Figure:
         customdata=df["orders"],
         hovertemplate="%{y}: %{x:,.0f} revenue, %{customdata:,} orders<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
-    return _layout(fig, f"Revenue by {dimension}", height=max(220, 26 * len(df) + 80))
+    return layout(fig, f"Revenue by {dimension}", height=max(220, 26 * len(df) + 80))
 
 
 def places_map(df: pd.DataFrame) -> go.Figure:
@@ -70,7 +64,7 @@ def places_map(df: pd.DataFrame) -> go.Figure:
                        "%{customdata[1]:,} customers<extra></extra>")))
     fig.update_xaxes(title="longitude", zeroline=False)
     fig.update_yaxes(title="latitude", scaleanchor="x", scaleratio=1.3, zeroline=False)
-    return _layout(fig, "Where revenue comes from (customer locations)", height=420)
+    return layout(fig, "Where revenue comes from (customer locations)", height=420)
 
 
 def top_products_bar(df: pd.DataFrame) -> go.Figure:
@@ -82,53 +76,4 @@ def top_products_bar(df: pd.DataFrame) -> go.Figure:
         hovertemplate="%{y}<br>%{customdata[0]}<br>%{x:,.0f} revenue, %{customdata[1]:,} units"
                       "<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
-    return _layout(fig, "Top products", height=max(260, 24 * len(df) + 80))
-
-
-def training_curve(points: list[dict]) -> go.Figure:
-    """Training loss and validation NDCG@10 per epoch, on two axes."""
-    epochs = [p["epoch"] for p in points]
-    fig = go.Figure()
-    fig.add_scatter(x=epochs, y=[p["loss"] for p in points], name="training loss",
-                    mode="lines+markers", line=dict(color=PALETTE[1]))
-    fig.add_scatter(x=epochs, y=[p["valid_ndcg10"] for p in points], name="validation NDCG@10",
-                    mode="lines+markers", yaxis="y2", line=dict(color=PALETTE[0]))
-    fig.update_layout(xaxis=dict(title="epoch", dtick=1), yaxis=dict(title="loss"),
-                      yaxis2=dict(title="NDCG@10", overlaying="y", side="right", showgrid=False),
-                      legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
-    return _layout(fig, "Training progress", height=300)
-
-
-def model_comparison(table: pd.DataFrame, metric: str = "ndcg@10") -> go.Figure:
-    """One bar per model on the same test baskets; neural models highlighted."""
-    df = table.sort_values(metric)
-    colors = [PALETTE[0] if k == "neural" else "#B8C4CE" for k in df["kind"]]
-    fig = go.Figure(go.Bar(x=df[metric], y=df["label"], orientation="h", marker_color=colors,
-                           text=[f"{v:.3f}" for v in df[metric]], textposition="auto",
-                           hovertemplate="%{y}: %{x:.4f}<extra></extra>"))
-    return _layout(fig, f"Test {metric.upper()} by model (same baskets, whole catalog ranked)",
-                   height=max(240, 30 * len(df) + 90))
-
-
-EVENT_ROWS = {"view": "viewed", "cart": "added to basket", "purchase": "bought", "return": "returned"}
-
-
-def customer_timeline(df: pd.DataFrame) -> go.Figure:
-    """One customer's events over time: a row per event type, a colour per category."""
-    fig = go.Figure()
-    if df.empty:
-        return _layout(fig, "No events yet", height=220)
-    df = df.assign(row=df["event"].map(EVENT_ROWS).fillna(df["event"]),
-                   category=df["category"].fillna("uncategorised"),
-                   title=df["title"].fillna(df["product_id"]))
-    for i, (category, part) in enumerate(df.groupby("category", sort=False)):
-        fig.add_scatter(
-            x=part["ts"], y=part["row"], mode="markers", name=str(category),
-            marker=dict(size=9, color=PALETTE[i % len(PALETTE)], line=dict(width=0.5, color="white")),
-            customdata=part[["title", "price"]].to_numpy(),
-            hovertemplate="%{x|%Y-%m-%d %H:%M}<br>%{y}: %{customdata[0]}<br>price %{customdata[1]:,.2f}"
-                          "<extra>%{fullData.name}</extra>")
-    fig.update_yaxes(categoryorder="array", categoryarray=list(EVENT_ROWS.values())[::-1], title=None)
-    fig.update_layout(legend=dict(orientation="h", y=-0.25, x=0), hovermode="closest")
-    return _layout(fig, f"{len(df):,} events, {df['ts'].min():%Y-%m-%d} to {df['ts'].max():%Y-%m-%d}",
-                   height=300)
+    return layout(fig, "Top products", height=max(260, 24 * len(df) + 80))

@@ -5,7 +5,7 @@ describing someone's habits is profiling). Context shares are over all of a cust
 events (views, carts, purchases), so that browsing habits count too; money and basket figures
 are over purchases net of returns of real products (no postage or fees). Used two ways: as
 optional clustering inputs next to the learned embedding (``matrix``) and to describe segments
-(``core.profiles``).
+(``core.segments.profiles``).
 """
 
 from __future__ import annotations

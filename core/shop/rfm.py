@@ -5,7 +5,7 @@ Who is scored: customers with at least one purchase of a real product (``is_prod
 
 - ``recency_days``: whole days from the last purchase to ``as_of`` (default: the shop's last event).
 - ``frequency``: distinct purchase baskets, ``coalesce(order_id, session_id, day)`` as in
-  ``core.sequences``.
+  ``core.shop.sequences``.
 - ``monetary``: quantity x unit price of purchases (catalogue price when a line has none), minus
   returns, never below 0.
 

@@ -22,7 +22,7 @@ expected spend in the next horizon, scaled to 12 months by ``365 / horizon_days`
 probability of no purchase in the next horizon.
 
 Who is included: customers with at least one purchase of a real product (``is_product``); guests
-and customers who objected to profiling are left out (see ``core.rfm.SALES_LINES_SQL``).
+and customers who objected to profiling are left out (see ``core.shop.rfm.SALES_LINES_SQL``).
 
 Small shops: there is no fallback rule. ``fit_value_model`` raises ``ValueError`` saying what is
 missing when fewer than ``MIN_CUSTOMERS`` customers bought before the cutoff, when the history is

@@ -1,1 +1,12 @@
-"""core.store."""
+"""The store: one shop's DuckDB file and the files beside it. The only package that imports duckdb.
+
+    store.py      Store (one writer, thread-safe cursors, transactions, compaction), Transaction
+    schema.py     the schema as numbered migrations; DATA_TABLES
+    config.py     where shoplens keeps its files: the data folder, shop names, shop files
+    pseudonym.py  the shop's secret and keyed hashes: customer keys, suppression and objection tokens
+    artifacts.py  trained models as versioned, checksummed folders, switched in atomically
+    jobs.py       long work on a background thread: progress, cancel, the latest result
+
+Public face: ``Store.open(shop)``, ``Store.df/rows/scalar/transaction``, ``config.home``,
+``pseudonym.pseudonymize``, ``artifacts.save/load_usable/latest_id``, ``jobs.JobRunner``.
+"""

@@ -20,9 +20,12 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
+
+if TYPE_CHECKING:
+    from core.store.store import Store
 
 from core.store import config
 
@@ -49,8 +52,9 @@ class Artifact:
         return self.manifest.get("data_fingerprint") != fingerprint
 
 
-def models_dir(shop: str) -> Path:
+def models_dir(store: Store) -> Path:
     """Where a shop's trained models live."""
+    shop = store.shop
     path = config.home() / "models" / config.check_shop_name(shop)
     path.mkdir(parents=True, exist_ok=True)
     return path
@@ -90,10 +94,11 @@ def versions() -> dict[str, str]:
             "torch": torch.__version__, "numpy": numpy.__version__, "duckdb": duckdb.__version__}
 
 
-def save(shop: str, kind: str, tensors: dict[str, torch.Tensor], state: dict[str, Any],
+def save(store: Store, kind: str, tensors: dict[str, torch.Tensor], state: dict[str, Any],
          fingerprint: str, metrics: dict[str, Any] | None = None) -> Artifact:
     """Write a new model folder atomically and make it the latest."""
-    root = models_dir(shop)
+    shop = store.shop
+    root = models_dir(store)
     model_id = time.strftime("%Y%m%d-%H%M%S") + f"-{kind}-{os.urandom(3).hex()}"
     tmp = root / f".tmp-{model_id}"
     tmp.mkdir()
@@ -132,10 +137,10 @@ def _set_latest(root: Path, model_id: str) -> None:
     _fsync_dir(root)
 
 
-def list_models(shop: str) -> list[dict[str, Any]]:
+def list_models(store: Store) -> list[dict[str, Any]]:
     """Manifests of the shop's models, newest first (unreadable ones marked as damaged)."""
     out = []
-    for path in sorted(models_dir(shop).iterdir(), reverse=True):
+    for path in sorted(models_dir(store).iterdir(), reverse=True):
         if path.name.startswith(".") or not path.is_dir():
             continue
         try:
@@ -145,18 +150,19 @@ def list_models(shop: str) -> list[dict[str, Any]]:
     return out
 
 
-def latest_id(shop: str) -> str | None:
+def latest_id(store: Store) -> str | None:
     """The model the shop uses unless another is chosen."""
-    pointer = models_dir(shop) / LATEST
+    pointer = models_dir(store) / LATEST
     return pointer.read_text().strip() if pointer.exists() else None
 
 
-def load(shop: str, model_id: str | None = None) -> Artifact:
+def load(store: Store, model_id: str | None = None) -> Artifact:
     """Load and verify one model (the latest by default); refuse a damaged one."""
-    model_id = model_id or latest_id(shop)
+    shop = store.shop
+    model_id = model_id or latest_id(store)
     if model_id is None:
         raise ArtifactError(f"Shop {shop!r} has no trained model yet: train one first.")
-    path = models_dir(shop) / model_id
+    path = models_dir(store) / model_id
     try:
         manifest = json.loads((path / MANIFEST).read_text())
     except (OSError, ValueError) as err:
@@ -174,14 +180,15 @@ def load(shop: str, model_id: str | None = None) -> Artifact:
     return Artifact(model_id, path, manifest, state, tensors)
 
 
-def load_usable(shop: str, model_id: str | None = None) -> tuple[Artifact, list[str]]:
+def load_usable(store: Store, model_id: str | None = None) -> tuple[Artifact, list[str]]:
     """The chosen (or latest) model, or else the newest intact one, with what went wrong."""
+    shop = store.shop
     problems: list[str] = []
-    first = model_id or latest_id(shop)
-    candidates = [first] + [m["model_id"] for m in list_models(shop) if m["model_id"] != first]
+    first = model_id or latest_id(store)
+    candidates = [first] + [m["model_id"] for m in list_models(store) if m["model_id"] != first]
     for candidate in [c for c in candidates if c]:
         try:
-            return load(shop, candidate), problems
+            return load(store, candidate), problems
         except ArtifactError as err:
             problems.append(str(err))
     raise ArtifactError(" ".join(problems) or f"Shop {shop!r} has no trained model yet.")

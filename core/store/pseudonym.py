@@ -13,15 +13,20 @@ import hmac
 import os
 import secrets
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from core.store import config
+
+if TYPE_CHECKING:
+    from core.store.store import Store
 
 KEY_PREFIX = "c_"
 _KEY_HEX = 20  # 80 bits: collisions are negligible for any shop's customer count
 
 
-def shop_secret(shop: str) -> bytes:
+def shop_secret(store: Store) -> bytes:
     """The shop's pseudonymisation secret, created (0600) on first use."""
+    shop = store.shop
     path = config.secrets_dir() / f"{config.check_shop_name(shop)}.key"
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -36,24 +41,24 @@ def is_key(text: str) -> bool:
         ch in "0123456789abcdef" for ch in text[len(KEY_PREFIX):])
 
 
-def pseudonymize(shop: str, raw_ids: Iterable[str]) -> list[str]:
+def pseudonymize(store: Store, raw_ids: Iterable[str]) -> list[str]:
     """Keyed hashes (HMAC-SHA256, 80 bits shown) of the shop's own customer ids."""
-    key = shop_secret(shop)
+    key = shop_secret(store)
     return [
         KEY_PREFIX + hmac.new(key, str(raw).encode("utf-8"), hashlib.sha256).hexdigest()[:_KEY_HEX]
         for raw in raw_ids
     ]
 
 
-def suppression_tokens(shop: str, keys: Iterable[str]) -> list[str]:
+def suppression_tokens(store: Store, keys: Iterable[str]) -> list[str]:
     """Tokens of erased customers for the suppression list: a keyed hash of the key under a
     separate purpose, so the list itself never holds a customer's key."""
-    key = shop_secret(shop)
+    key = shop_secret(store)
     return [hmac.new(key, b"suppress:" + str(k).encode("utf-8"), hashlib.sha256).hexdigest()
             for k in keys]
 
 
-def objection_tokens(shop: str, keys: Iterable[str]) -> list[str]:
+def objection_tokens(store: Store, keys: Iterable[str]) -> list[str]:
     """Tokens of objections recorded before the customer is in the shop (see ``suppression_tokens``)."""
-    key = shop_secret(shop)
+    key = shop_secret(store)
     return [hmac.new(key, b"object:" + str(k).encode("utf-8"), hashlib.sha256).hexdigest() for k in keys]

@@ -1,6 +1,6 @@
 """The shop's DuckDB store: the only module that imports duckdb.
 
-One DuckDB file per shop (see ``core.config``). One process owns a file read-write; DuckDB's own
+One DuckDB file per shop (see ``core.store.config``). One process owns a file read-write; DuckDB's own
 file lock refuses a second writer at once, and we turn that refusal into a ``ShopLockedError``
 that names the file and the process holding it. Every query takes parameters; identifiers that come
 from users' files go through ``quote_ident``. Queries always fetch fully (``.df()`` / ``fetchall()``)
@@ -21,130 +21,12 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from core.store import config
+from core.store import config, schema
+from core.store.schema import DATA_TABLES
 
 log = logging.getLogger(__name__)
 
 Params = Sequence[Any] | dict[str, Any] | None
-
-# Each migration is (version, name, statements). Never edit a released migration: add a new one.
-MIGRATIONS: list[tuple[int, str, list[str]]] = [
-    (
-        1,
-        "initial schema: customers, products, events, reviews, imports, rejections",
-        [
-            """CREATE TABLE customers (
-                customer_key      VARCHAR PRIMARY KEY,  -- keyed hash of the shop's customer id
-                country           VARCHAR,
-                region            VARCHAR,
-                city              VARCHAR,
-                lat               DOUBLE,               -- rounded to 2 decimals (~1 km)
-                lon               DOUBLE,
-                first_seen        TIMESTAMP,
-                consent_profiling BOOLEAN NOT NULL DEFAULT TRUE,
-                age_band          VARCHAR,
-                gender            VARCHAR,
-                import_id         INTEGER
-            )""",
-            """CREATE TABLE products (
-                product_id  VARCHAR PRIMARY KEY,
-                title       VARCHAR,
-                category    VARCHAR,
-                brand       VARCHAR,
-                price       DOUBLE,
-                description VARCHAR,
-                image_path  VARCHAR,
-                active      BOOLEAN NOT NULL DEFAULT TRUE,
-                is_product  BOOLEAN NOT NULL DEFAULT TRUE,  -- false: postage, fees, adjustments
-                import_id   INTEGER
-            )""",
-            """CREATE TABLE events (
-                customer_key VARCHAR,             -- NULL: a guest (counted in revenue only)
-                session_id   VARCHAR,
-                ts           TIMESTAMP NOT NULL,
-                event_type   VARCHAR NOT NULL
-                             CHECK (event_type IN ('view', 'cart', 'purchase', 'return')),
-                product_id   VARCHAR NOT NULL,
-                quantity     INTEGER NOT NULL CHECK (quantity > 0),
-                unit_price   DOUBLE,
-                order_id     VARCHAR,
-                device       VARCHAR,
-                channel      VARCHAR,
-                region       VARCHAR,
-                country      VARCHAR,
-                import_id    INTEGER
-            )""",
-            """CREATE TABLE reviews (
-                customer_key VARCHAR,
-                product_id   VARCHAR,
-                ts           TIMESTAMP,
-                rating       INTEGER CHECK (rating BETWEEN 1 AND 5),
-                text         VARCHAR,
-                import_id    INTEGER
-            )""",
-            """CREATE TABLE imports (
-                import_id   INTEGER PRIMARY KEY,
-                started_at  TIMESTAMP,
-                finished_at TIMESTAMP,
-                source      VARCHAR,   -- file names, without folders
-                fingerprint VARCHAR,   -- sha256 of the files' bytes
-                preset      VARCHAR,
-                kind        VARCHAR,
-                lines_read  BIGINT,
-                accepted    BIGINT,
-                fixed       BIGINT,
-                rejected    BIGINT,
-                returns     BIGINT,
-                inserted    BIGINT,
-                duplicates  BIGINT,
-                report      VARCHAR    -- the whole validation report as JSON
-            )""",
-            """CREATE TABLE rejections (
-                import_id   INTEGER,
-                file        VARCHAR,
-                row_number  BIGINT,
-                column_name VARCHAR,
-                value       VARCHAR,
-                rule        VARCHAR,
-                suggestion  VARCHAR
-            )""",
-        ],
-    ),
-    (
-        2,
-        "products: optional stock level (NULL = not tracked)",
-        ["ALTER TABLE products ADD COLUMN stock INTEGER"],
-    ),
-    (
-        3,
-        "privacy: suppression list, audit log, settings",
-        [
-            """CREATE TABLE suppressed (
-                token     VARCHAR PRIMARY KEY,  -- keyed hash of an erased customer's key, never the key
-                erased_at TIMESTAMP NOT NULL
-            )""",
-            """CREATE TABLE audit_log (
-                ts        TIMESTAMP NOT NULL,
-                action    VARCHAR NOT NULL,      -- erase, consent, retention, purge, export
-                customers BIGINT,                -- how many customers it concerned (never who)
-                rows      BIGINT,                -- rows removed or changed
-                details   VARCHAR                -- JSON without personal data
-            )""",
-            "CREATE TABLE settings (name VARCHAR PRIMARY KEY, value VARCHAR)",
-        ],
-    ),
-    (
-        4,
-        "privacy: objections of customers the shop does not hold yet",
-        ["""CREATE TABLE objections (
-                token       VARCHAR PRIMARY KEY,  -- keyed hash of the customer's key, never the key
-                recorded_at TIMESTAMP NOT NULL
-            )"""],
-    ),
-]
-SCHEMA_VERSION = MIGRATIONS[-1][0]
-DATA_TABLES = ("customers", "products", "events", "reviews")
-
 
 class StoreError(RuntimeError):
     """A problem with a shop's database file, explained for the person using shoplens."""
@@ -210,7 +92,7 @@ class Store:
                     "SELECT count(*) FROM settings WHERE name = 'compact_pending'"):
                 log.info("Shop %s: finishing an interrupted rewrite after deletions", shop)
                 store.compact()
-        elif (version := store.schema_version()) < SCHEMA_VERSION:
+        elif (version := store.schema_version()) < schema.SCHEMA_VERSION:
             con.close()
             raise StoreError(
                 f"Shop {shop!r} uses schema version {version}; open it once "
@@ -366,7 +248,7 @@ class Store:
                     "CREATE TABLE IF NOT EXISTS schema_migrations "
                     "(version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)"
                 )
-        for version, name, statements in MIGRATIONS:
+        for version, name, statements in schema.MIGRATIONS:
             if version <= current:
                 continue
             log.info("Migrating shop %s to schema version %d: %s", self.shop, version, name)

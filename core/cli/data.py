@@ -1,0 +1,151 @@
+"""`shoplens import`, `shoplens demo` and `shoplens shops`: getting data into shops, and listing them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from core.ingest import ingest, presets
+from core.ingest.plan import ImportReport
+from core.store import config
+from core.store.store import Store, StoreError
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("import", help="import files or folders into a shop")
+    p.add_argument("--shop", required=True, help="shop name (created if new)")
+    p.add_argument("paths", nargs="+", type=Path, help="files or folders of related tables")
+    p.add_argument("--preset", choices=sorted(presets.PRESET_BY_NAME) + ["generic"],
+                   help="column layout (detected when omitted)")
+    p.add_argument("--date-format", help="strptime format of the date column, e.g. %%d/%%m/%%Y")
+    p.add_argument("--dry-run", action="store_true", help="check only, write nothing")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("demo", help="generate the demo shop (or only its export files)")
+    p.add_argument("--shop", default=config.DEMO_SHOP)
+    p.add_argument("--customers", type=int, default=5000)
+    p.add_argument("--products", type=int, default=1000)
+    p.add_argument("--days", type=int, default=365)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--if-missing", action="store_true", help="do nothing if the shop exists")
+    p.add_argument("--replace", action="store_true", help="replace an existing shop")
+    p.add_argument("--export", help="only write the export files into this folder")
+    p.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("shops", help="list shops and their row counts")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_shops)
+
+
+def progress(quiet: bool):
+    last = {"msg": ""}
+
+    def say(fraction: float, message: str) -> None:
+        if quiet:
+            return
+        if message != last["msg"]:
+            last["msg"] = message
+            sys.stderr.write(f"\r[{fraction:6.1%}] {message:<60}")
+            sys.stderr.flush()
+        if fraction >= 1.0:
+            sys.stderr.write("\n")
+
+    return say
+
+
+def _summary(report: ImportReport) -> str:
+    lines = []
+    for t in report.tables:
+        lines.append(
+            f"{t.file} ({t.kind}, preset {t.preset}): {t.lines_read:,} lines read, "
+            f"{t.accepted:,} accepted ({t.fixed:,} fixed), {t.rejected:,} rejected, "
+            f"{t.returns:,} returns/cancellations; {t.inserted:,} new, "
+            f"{t.already_present:,} already in the shop"
+        )
+        if t.guests:
+            lines.append(f"  {t.guests:,} guest lines (no customer id): revenue only")
+        if t.non_product:
+            lines.append(f"  {t.non_product:,} non-product lines (postage, fees) kept out of "
+                         "the catalog")
+        for w in t.warnings:
+            lines.append(f"  note: {w}")
+        for rule, n in t.rejected_by_rule.items():
+            lines.append(f"  rejected {n:,} x {rule}")
+        for r in t.rejections[:5]:
+            lines.append(f"    {r.file} row {r.row}, column {r.column!r}, value {r.value!r}: "
+                         f"{r.problem}; {r.suggestion}")
+    state = "checked, nothing written (dry run)" if report.dry_run else (
+        "imported" if report.committed else "not imported")
+    lines.append(f"{state} into shop {report.shop!r} in {report.seconds:.1f}s")
+    return "\n".join(lines)
+
+
+def _forget_new_shop(shop: str) -> None:
+    """Remove a shop file (and its secret) that only a dry run created."""
+    db = config.shop_db_path(shop)
+    for path in (db, Path(str(db) + ".wal"), config.secrets_dir() / f"{shop}.key"):
+        path.unlink(missing_ok=True)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    new_shop = not config.shop_db_path(args.shop).exists()
+    store = Store.open(args.shop)
+    try:
+        plans = ingest.plan_paths(store, args.paths, args.preset)
+        if args.date_format:
+            plans = [replace(p, mapping=replace(p.mapping, date_format=args.date_format))
+                     for p in plans]
+        report = ingest.run_import(store, plans, dry_run=args.dry_run,
+                                   progress=progress(args.json))
+    finally:
+        store.close()
+        if args.dry_run and new_shop:
+            _forget_new_shop(args.shop)  # a dry run leaves no new, empty shop behind
+    if args.json:
+        print(json.dumps(report.to_dict(), default=str))
+    else:
+        print(_summary(report))
+    return 0 if report.accepted > 0 else 1
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from core.demo import demo
+    from core.demo.config import SynthConfig
+    cfg = SynthConfig(n_customers=args.customers, n_products=args.products,
+                            days=args.days, seed=args.seed)
+    if args.export:
+        counts = demo.export_demo(Path(args.export), cfg, fmt=args.format,
+                                  progress=progress(False))
+        print(json.dumps(counts))
+        return 0
+    if config.shop_db_path(args.shop).exists() and args.if_missing and not args.replace:
+        print(f"demo shop {args.shop!r} already exists ({config.shop_db_path(args.shop)})")
+        return 0
+    if config.shop_db_path(args.shop).exists() and not args.replace:
+        print(f"shop {args.shop!r} exists; use --replace to generate it again", file=sys.stderr)
+        return 1
+    report = demo.create_demo_shop(args.shop, cfg, replace=True, progress=progress(False))
+    if report is not None:
+        print(_summary(report))
+    return 0
+
+
+def cmd_shops(args: argparse.Namespace) -> int:
+    rows = []
+    for name in config.list_shops():
+        try:
+            with Store.open(name, read_only=True) as store:
+                rows.append({"shop": name, **store.table_counts()})
+        except StoreError as err:
+            rows.append({"shop": name, "error": str(err)})
+    if args.json:
+        print(json.dumps(rows))
+    else:
+        for row in rows:
+            print("  ".join(f"{k}={v}" for k, v in row.items()))
+    return 0
