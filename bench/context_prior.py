@@ -28,7 +28,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.recommend import build_orii, machine, train  # noqa: E402
+from bench.shops import build_orii, machine, train  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 WEIGHTS = (0.0, 0.05, 0.15, 0.3)

@@ -35,9 +35,7 @@ import gc
 import json
 import logging
 import os
-import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,138 +46,35 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-REAL = ROOT.parent / "shared" / "data" / "online_retail_ii"
+from bench.recommend_tables import (  # noqa: E402
+    BATCH_HEAD,
+    FAITH_HEAD,
+    LATENCY_HEAD,
+    batch_line,
+    faith_line,
+    latency_line,
+    trained_lines,
+)
+from bench.shops import (  # noqa: E402
+    REAL,
+    all_customers,
+    build_generated,
+    build_orii,
+    busy_note,
+    buyers,
+    load_engine,
+    machine,
+    say,
+    shop_counts,
+    train,
+)
+
 RESULTS = ROOT / "bench" / "results"
 LATENCY_MODELS = ("transformer", "gru", "itemknn", "popularity")
 FAITH_MODELS = ("transformer", "gru", "itemknn", "ease")
 NEURAL = ("transformer", "gru")
 WARM_UP = 20
-TARGET_P95_MS = 50.0
-TARGET_FAITH = 0.80
-MODE_SHORT = {"personalized": "pers", "best-sellers": "best", "segment": "seg", "new": "new",
-              "non-personalized": "non-pers"}
 log = logging.getLogger("bench.recommend")
-
-
-def say(line: str = "") -> None:
-    print(line, flush=True)  # noqa: T201
-
-
-# -- the machine -----------------------------------------------------------------------------
-def machine() -> dict:
-    import duckdb
-    import pandas as pd
-    import scipy
-    import sklearn
-    import torch
-
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
-                                capture_output=True, check=True).stdout.strip()
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                                    cwd=ROOT, text=True, capture_output=True).stdout.strip())
-    except (OSError, subprocess.CalledProcessError):
-        commit, dirty = "unknown", False
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpus": os.cpu_count(), "cpu": cpu, "torch_threads": torch.get_num_threads(),
-            "python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__,
-            "pandas": pd.__version__, "scipy": scipy.__version__, "sklearn": sklearn.__version__,
-            "duckdb": duckdb.__version__, "platform": platform.platform(),
-            "commit": commit + ("+dirty" if dirty else ""), "nice": os.nice(0),
-            "load_average": [round(x, 2) for x in os.getloadavg()]}
-
-
-def busy_note(mach: dict) -> str:
-    """A warning when the timings were taken on a niced or busy machine: torch's OpenMP threads
-    then wait on each other and the neural models' requests slow down many-fold."""
-    load = max(mach["load_average"][0], mach.get("load_average_end", [0])[0])
-    if mach["nice"] <= 0 and load < (mach["cpus"] or 1):
-        return ""
-    return (f"**Caution:** measured at nice {mach['nice']} with a load average up to {load:.1f} on "
-            f"{mach['cpus']} CPUs; torch's {mach['torch_threads']} intra-op threads contend with "
-            "other processes, which can slow the neural models' requests many-fold. Rerun on a quiet "
-            "machine, not niced, for numbers to quote.\n")
-
-
-# -- shops and models ------------------------------------------------------------------------
-def build_generated(shop: str, n_customers: int, n_products: int) -> dict:
-    from core.demo import demo
-    from core.demo.config import SynthConfig
-    started = time.perf_counter()
-    cfg = SynthConfig(n_customers=n_customers, n_products=n_products)
-    demo.create_demo_shop(shop, cfg, replace=True)
-    return {"shop": shop, "customers": n_customers, "products": n_products, "days": cfg.days,
-            "build_seconds": time.perf_counter() - started}
-
-
-def build_orii(shop: str) -> dict:
-    from core.ingest import ingest
-    from core.store.store import Store
-
-    started = time.perf_counter()
-    with Store.open(shop) as store:
-        ingest.import_paths(store, sorted(REAL.glob("*.parquet")))
-    return {"shop": shop, "build_seconds": time.perf_counter() - started}
-
-
-def shop_counts(shop: str) -> dict:
-    from core.store.store import Store
-
-    with Store.open(shop, read_only=True) as store:
-        return {"customers": int(store.scalar("SELECT count(*) FROM customers")),
-                "products": int(store.scalar("SELECT count(*) FROM products")),
-                "events": int(store.scalar("SELECT count(*) FROM events"))}
-
-
-def train(shop: str, kinds: tuple[str, ...], epochs: int | None, seed: int) -> dict[str, dict]:
-    """Train each neural kind; {kind: {model_id, epochs asked, epochs run, fit seconds, weights}}."""
-    from core.learn import embeddings
-    from core.store.store import Store
-
-    out = {}
-    with Store.open(shop) as store:
-        prep = embeddings.prepare(store)
-        for kind in kinds:
-            started = time.perf_counter()
-            kwargs = {} if epochs is None else {"epochs": epochs}
-            art = embeddings.train(store, kind, seed=seed, prepared=prep, **kwargs)
-            seconds = time.perf_counter() - started
-            weights = sum(int(np.prod(t.shape)) for t in art.tensors.values())
-            fit = art.state.get("fit", {})
-            out[kind] = {"model_id": art.model_id, "epochs": epochs if epochs is not None else "default",
-                         "epochs_run": fit.get("epochs_run"), "best_epoch": fit.get("best_epoch"),
-                         "train_seconds": seconds, "weights": weights,
-                         "valid_ndcg@10": art.manifest.get("metrics", {}).get("valid", {}).get("ndcg@10")}
-            log.info("%s: %s trained in %.0f s (%s epochs run, %.2fM weights)", shop, kind, seconds,
-                     out[kind]["epochs_run"], weights / 1e6)
-        del prep
-    return out
-
-
-def load_engine(store, model: str, trained: dict[str, dict], cat, names: dict[int, str]):
-    """(engine, seconds to load it) for a neural kind (its trained model id) or a baseline."""
-    from core.recommend import recommend
-    started = time.perf_counter()
-    engine = recommend.load(store, trained[model]["model_id"] if model in trained else model, names, cat)
-    return engine, time.perf_counter() - started
-
-
-def buyers(store) -> list[str]:
-    """Customers with at least one purchase, sorted (the latency sample is drawn from these)."""
-    return [r[0] for r in store.rows("SELECT DISTINCT customer_key FROM events WHERE "
-                                     "event_type = 'purchase' AND customer_key IS NOT NULL "
-                                     "ORDER BY customer_key")]
-
-
-def all_customers(store) -> list[str]:
-    return [r[0] for r in store.rows("SELECT customer_key FROM customers ORDER BY customer_key")]
 
 
 # -- measurements ----------------------------------------------------------------------------
@@ -307,50 +202,6 @@ def faith_part(args: argparse.Namespace, shop: str, label: str, trained: dict[st
         del engines
         gc.collect()
     return rows
-
-
-# -- tables ----------------------------------------------------------------------------------
-LATENCY_HEAD = ["| model | reasons | requests | p50 (ms) | p95 (ms) | p99 (ms) | mean (ms) | max (ms) | "
-                "p95 < 50 ms | modes | picks/list | picks with 'because you' | load |",
-                "|---|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|"]
-BATCH_HEAD = ["| model | reasons | customers run | seconds | customers/s | in recommend() | "
-              "whole shop (s) | load |", "|---|---|---:|---:|---:|---:|---:|---:|"]
-FAITH_HEAD = ["| shop | model | epochs | customers drawn | with a 'because you' reason | picks citing "
-              "history | cases | lowered | share lowered | >= 80% | seconds |",
-              "|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|"]
-
-
-def latency_line(r: dict) -> str:
-    modes = ", ".join(f"{MODE_SHORT.get(m, m)} {s:.0%}" for m, s in sorted(r["modes"].items()))
-    ok = ("yes" if r["p95_ms"] < TARGET_P95_MS else "**no**") if r["reasons"] else "-"
-    cited = f"{r['history_reason_share']:.0%}" if r["reasons"] else "-"
-    return (f"| {r['model']} | {'yes' if r['reasons'] else 'no'} | {r['requests']:,} | "
-            f"{r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} | {r['mean_ms']:.1f} | "
-            f"{r['max_ms']:.1f} | {ok} | {modes} | {r['picks_per_list']:.1f} | "
-            f"{cited} | {r['load']:.1f} |")
-
-
-def batch_line(r: dict) -> str:
-    whole = f"{r['shop_seconds']:,.0f}" + (" (extrapolated)" if r["extrapolated"] else "")
-    return (f"| {r['model']} | {'yes' if r['reasons'] else 'no'} | {r['customers']:,} | "
-            f"{r['seconds']:.1f} | {r['customers_per_second']:.1f} | {r['request_share']:.0%} | "
-            f"{whole} | {r['load']:.1f} |")
-
-
-def faith_line(r: dict) -> str:
-    ok = "-" if not r["cases"] else ("yes" if r["share"] >= TARGET_FAITH else "**no**")
-    share = "-" if not r["cases"] else f"{r['share']:.1%}"
-    epochs = "-" if r["epochs"] is None else f"{r['epochs']} (ran {r['epochs_run']})"
-    cited = "-" if not r.get("picks") else f"{r['cited_share']:.0%}"
-    return (f"| {r['shop']} | {r['model']} | {epochs} | {r['drawn']:,} | {r['customers']:,} | "
-            f"{cited} | {r['cases']:,} | {r['lowered']:,} | {share} | {ok} | {r['seconds']:.1f} |")
-
-
-def trained_lines(shop: str, trained: dict[str, dict]) -> list[str]:
-    return [f"- {shop}: {kind} `{t['model_id']}`, {t['weights'] / 1e6:.2f}M weights, epochs "
-            f"{t['epochs']} (ran {t['epochs_run']}, best {t['best_epoch']}), trained in "
-            f"{t['train_seconds']:.0f} s, valid NDCG@10 {t['valid_ndcg@10'] or float('nan'):.4f}"
-            for kind, t in trained.items()]
 
 
 # -- main ------------------------------------------------------------------------------------

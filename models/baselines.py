@@ -21,13 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from models.data import EventLog, Split, Target
-from models.estimator import (
-    DAY,
-    Baseline,
-    _purchase_counts,
-    history_matrix,
-    purchase_matrix,
-)
+from models.estimator import DAY, Baseline, history_matrix, purchase_counts, purchase_matrix
 from models.factorization import ALS, EASE
 
 # ---------------------------------------------------------------------------------------------
@@ -38,7 +32,7 @@ class Popularity(Baseline):
     """Everyone gets the best sellers of the training period (purchase counts)."""
 
     def _fit(self, split: Split) -> None:
-        self.counts_ = _purchase_counts(split.train).astype(np.float32)
+        self.counts_ = purchase_counts(split.train).astype(np.float32)
 
     def _score(self, log: EventLog, targets: list[Target]) -> np.ndarray:
         return np.tile(self.counts_, (len(targets), 1))
@@ -54,8 +48,8 @@ class RecentPopularity(Baseline):
     def _fit(self, split: Split) -> None:
         if self.days <= 0:
             raise ValueError(f"days must be positive, not {self.days}")
-        recent = _purchase_counts(split.train, since=int(split.t_valid - self.days * DAY))
-        overall = _purchase_counts(split.train)
+        recent = purchase_counts(split.train, since=int(split.t_valid - self.days * DAY))
+        overall = purchase_counts(split.train)
         # The overall share is < 1, so it only orders items with equal recent counts.
         self.scores_ = (recent + overall / (overall.sum() + 1.0)).astype(np.float32)
 

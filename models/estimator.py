@@ -103,7 +103,7 @@ def purchase_matrix(train: EventLog, unit: str = "user", binary: bool = True) ->
     return out
 
 
-def _purchase_counts(train: EventLog, since: int | None = None) -> np.ndarray:
+def purchase_counts(train: EventLog, since: int | None = None) -> np.ndarray:
     """Purchases per item (length n_items + 1) in training, from ``since`` on if given."""
     bought = train.etype == PURCHASE
     if since is not None:
@@ -146,7 +146,7 @@ class Baseline:
         started = time.perf_counter()
         train = split.train
         self.n_items_ = train.n_items
-        counts = _purchase_counts(train)
+        counts = purchase_counts(train)
         self.popularity_ = (counts / max(counts.max(), 1.0)).astype(np.float32)  # in [0, 1]
         self._fit(split)
         self.fit_seconds_ = time.perf_counter() - started

@@ -8,10 +8,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from core.demo.config import EVENT_COLUMNS, SynthConfig
 from core.demo.synth import (
-    EVENT_COLUMNS,
     PERSONAS,
-    SynthConfig,
     generate_catalog,
     generate_customers,
     iter_event_chunks,

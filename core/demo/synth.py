@@ -44,14 +44,7 @@ from core.demo.catalog import BRAND_TIERS as BRAND_TIERS
 from core.demo.catalog import CATEGORIES as CATEGORIES
 from core.demo.catalog import GENERIC_REVIEW_LINES as GENERIC_REVIEW_LINES
 from core.demo.catalog import REVIEW_OPENERS as REVIEW_OPENERS
-from core.demo.config import (
-    CUSTOMER_COLUMNS,
-    EVENT_COLUMNS,
-    EVENTS_PER_CUSTOMER,
-    PRODUCT_COLUMNS,
-    REVIEW_COLUMNS,
-    SynthConfig,
-)
+from core.demo.config import CUSTOMER_COLUMNS, EVENTS_PER_CUSTOMER, SynthConfig
 from core.demo.customers import _customers_table
 from core.demo.events import _EVENT_SCHEMA, _REVIEW_SCHEMA, EVENT_TYPES, _iter_chunks
 from core.demo.files import _check_fmt, _TableWriter
@@ -66,20 +59,16 @@ from core.demo.products import _catalog_table
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "CUSTOMER_COLUMNS",
-    "EVENT_COLUMNS",
     "EVENT_TYPES",
     "PERSONAS",
-    "PRODUCT_COLUMNS",
-    "REVIEW_COLUMNS",
     "Persona",
-    "SynthConfig",
     "generate_catalog",
     "generate_customers",
     "iter_event_chunks",
     "write_demo",
     "write_event_lines",
 ]
+
 
 def generate_catalog(cfg: SynthConfig) -> pd.DataFrame:
     """Product catalogue (columns of ``products.csv``), deterministic in ``cfg.seed``."""

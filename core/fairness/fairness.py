@@ -40,7 +40,7 @@ from scipy import stats as sps
 
 from core.abtest import stats
 from core.recommend import beyond
-from core.recommend.beyond import _as_lists, _pct
+from core.recommend.beyond import as_lists, pct
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ _LEVEL = 0.95  # level of the bootstrap intervals that ``summary`` reports
 
 def ndcg_at_k(lists: np.ndarray, relevant: list[np.ndarray], k: int = 10) -> np.ndarray:
     """Per-customer NDCG@k with binary gains (see the module docstring); NaN without relevant items."""
-    arr = _as_lists(lists)[:, :k]
+    arr = as_lists(lists)[:, :k]
     n = arr.shape[0]
     if len(relevant) != n:
         raise ValueError(f"relevant has {len(relevant)} entries for {n} lists")
@@ -162,7 +162,7 @@ def disparities(metrics: dict[str, ArrayLike], groups: dict[str, ArrayLike], n_b
 
 def price_level(lists: np.ndarray, prices: np.ndarray) -> np.ndarray:
     """Per-customer mean price of the recommended items with a known price (NaN when none)."""
-    arr = _as_lists(lists)
+    arr = as_lists(lists)
     p = np.asarray(prices, dtype=np.float64).ravel()
     if arr.size and arr.max() >= len(p):
         raise ValueError("an item id has no entry in prices")
@@ -176,7 +176,7 @@ def price_level(lists: np.ndarray, prices: np.ndarray) -> np.ndarray:
 def exposure(lists: np.ndarray, n_items: int, popularity: np.ndarray,
              histories: list[np.ndarray] | None = None) -> dict[str, float]:
     """Item-side exposure measures; ``popularity_bias`` is NaN unless ``histories`` is given."""
-    arr = _as_lists(lists)
+    arr = as_lists(lists)
     counts = np.bincount(arr.ravel(), minlength=n_items + 1)[1:n_items + 1]
     slots = int(counts.sum())
     pop = beyond.popularity_bias(arr, histories if histories is not None else [], popularity)
@@ -207,7 +207,7 @@ def _ok(v: object) -> bool:
 
 
 def _vs_baseline(key: str, baseline: dict) -> str:
-    return f" (best-sellers alone: {_pct(baseline[key])})" if _ok(baseline.get(key)) else ""
+    return f" (best-sellers alone: {pct(baseline[key])})" if _ok(baseline.get(key)) else ""
 
 
 def _disparity_sentence(d: Disparity) -> str | None:
@@ -242,9 +242,9 @@ def _what_if_sentence(name: str, result: dict, current: dict) -> str | None:
         if abs(rel) < 0.005:
             parts.append("leaves list accuracy about the same")
         elif rel < 0:
-            parts.append(f"costs {_pct(-rel)} of list accuracy")
+            parts.append(f"costs {pct(-rel)} of list accuracy")
         else:
-            parts.append(f"improves list accuracy by {_pct(rel)}")
+            parts.append(f"improves list accuracy by {pct(rel)}")
     if not parts:
         return None
     head, _, value = name.strip().rpartition(" ")
@@ -263,13 +263,13 @@ def summary(exposure_policy: dict, exposure_baseline: dict, disparities: list[Di
     pol, base = exposure_policy, exposure_baseline
     out: list[str] = []
     if _ok(pol.get("coverage")):
-        out.append(f"The recommendations show {_pct(pol['coverage'])} of the catalog"
+        out.append(f"The recommendations show {pct(pol['coverage'])} of the catalog"
                    f"{_vs_baseline('coverage', base)}.")
     if _ok(pol.get("top10_share")):
-        out.append(f"The 10 most-shown products fill {_pct(pol['top10_share'])} of all recommendation "
+        out.append(f"The 10 most-shown products fill {pct(pol['top10_share'])} of all recommendation "
                    f"slots{_vs_baseline('top10_share', base)}.")
     if _ok(pol.get("long_tail_share")):
-        text = f"{_pct(pol['long_tail_share'])} of slots go to products outside the top 20% best-sellers"
+        text = f"{pct(pol['long_tail_share'])} of slots go to products outside the top 20% best-sellers"
         out.append(text[0].upper() + text[1:] + _vs_baseline("long_tail_share", base) + ".")
     if _ok(pol.get("popularity_bias")):
         out.append(f"Recommended products are {pol['popularity_bias']:.1f}x as popular as what customers "

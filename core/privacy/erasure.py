@@ -72,18 +72,18 @@ def erase(store: Store, keys: list[str], compact: bool = True) -> Erasure:
           {"rows": rows, "segment_files": files, "models_marked": len(marked)})
     if compact:
         store.compact()
-    _sweep_copies(store.shop)
+    _sweep_copies(store)
     result.seconds = (datetime.now(UTC) - started).total_seconds()
     log.info("erased %d customer(s) from %s: %s", len(keys), store.shop, rows)
     return result
 
 
-def _sweep_copies(shop: str) -> None:
+def _sweep_copies(store: Store) -> None:
     """Remove uploaded and converted copies of import files (they hold whole exports, raw ids
     included): an erasure must not leave the customer in a temporary file."""
     from core.store import config
     root = config.home() / "tmp"
-    for path in [*root.glob("*"), *(root / "uploads" / shop).glob("*")]:
+    for path in [*root.glob("*"), *(root / "uploads" / store.shop).glob("*")]:
         if path.is_file():
             path.unlink(missing_ok=True)
 

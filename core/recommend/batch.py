@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core.recommend.beyond import _as_lists
+from core.recommend.beyond import as_lists
 from core.recommend.ranking import DUE_SHARE, PURCHASE, mmr
 from core.recommend.recommend import MIN_EVENTS
 from core.recommend.types import Candidates, Context, Controls
@@ -119,9 +119,9 @@ def _fill_fallbacks(engine: Engine, keys: list[str], mode: np.ndarray, rows: np.
         if m == "non-personalized":
             group: tuple = (m,)
         elif m == "new":
-            group = (m, engine._region(keys[i]))
+            group = (m, engine.region_of(keys[i]))
         else:
-            group = (m, engine.segment_of(keys[i]), engine._region(keys[i]))
+            group = (m, engine.segment_of(keys[i]), engine.region_of(keys[i]))
         groups.setdefault(group, []).append(int(i))
     for members in groups.values():
         first = members[0]
@@ -216,7 +216,7 @@ def cap_exposure(ranked: np.ndarray, n: int, max_share: float, seed: int = 0) ->
     """
     if not 0 < max_share <= 1:
         raise ValueError("max_share must be in (0, 1]")
-    arr = _as_lists(ranked)
+    arr = as_lists(ranked)
     n_cust = arr.shape[0]
     cap = math.ceil(max_share * n_cust - 1e-9)
     out = np.zeros((n_cust, n), dtype=np.int64)

@@ -29,7 +29,7 @@ from scipy import sparse
 _CHUNK_ELEMENTS = 1 << 22  # floats held at once by the batched diversity product (~32 MB)
 
 
-def _as_lists(lists: np.ndarray) -> np.ndarray:
+def as_lists(lists: np.ndarray) -> np.ndarray:
     """``lists`` as a 2-D int64 array of ids >= 0 (0 = empty slot)."""
     arr = np.asarray(lists)
     if arr.ndim != 2:
@@ -52,7 +52,7 @@ def _dedupe_rows(lists: np.ndarray) -> np.ndarray:
 
 def coverage(lists: np.ndarray, n_items: int) -> float:
     """Catalog coverage = |{i in 1..n_items : i in some list}| / n_items (0 when n_items is 0)."""
-    arr = _as_lists(lists)
+    arr = as_lists(lists)
     if n_items <= 0:
         return 0.0
     ids = np.unique(arr)
@@ -66,7 +66,7 @@ def intra_list_diversity(lists: np.ndarray, item_vectors: np.ndarray) -> float:
     repeated item forms a pair at distance 0; an all-zero vector has cosine 0 with everything.
     Rows are L2-normalised, gathered to ``(n, k, d)`` and multiplied in user chunks.
     """
-    arr = _as_lists(lists)
+    arr = as_lists(lists)
     vecs = np.asarray(item_vectors, dtype=np.float64)
     if vecs.ndim != 2:
         raise ValueError("item_vectors must be 2-D (n_items + 1, d)")
@@ -95,7 +95,7 @@ def novelty(lists: np.ndarray, popularity: np.ndarray) -> float:
     p(i) = (c_i + 1) / (sum_j c_j + n_items), sums over ids 1..n_items (``n_items =
     len(popularity) - 1``), so an item nobody bought still has a finite novelty.
     """
-    arr = _as_lists(lists)
+    arr = as_lists(lists)
     counts = np.asarray(popularity, dtype=np.float64)[1:]
     ids = arr[arr > 0]
     if ids.size == 0:
@@ -114,7 +114,7 @@ def personalization(lists: np.ndarray, n_items: int, max_pairs: int = 20000, see
     ``max_pairs`` random distinct pairs drawn with ``seed`` (kept as a cross-check). Fewer than two
     users, or k = 0, give ``nan``.
     """
-    arr = _dedupe_rows(_as_lists(lists))
+    arr = _dedupe_rows(as_lists(lists))
     n, k = arr.shape
     if n < 2 or k == 0:
         return math.nan
@@ -154,7 +154,7 @@ def popularity_bias(lists: np.ndarray, histories: list[np.ndarray] | sparse.spma
     purchase) or a sparse (customers x item ids) matrix whose values are purchase counts.
     ratio = recommended / bought ("recommended items are 2.3x as popular as what customers buy").
     """
-    arr = _as_lists(lists)
+    arr = as_lists(lists)
     share = _shares(popularity)
     rec_ids = arr[arr > 0]
     recommended = float(share[rec_ids].mean()) if rec_ids.size else math.nan
@@ -194,7 +194,7 @@ def long_tail_share(lists: np.ndarray, popularity: np.ndarray, head_share: float
 
     Items are ranked by count, ties broken by lower id first (n_items = len(popularity) - 1).
     """
-    arr = _as_lists(lists)
+    arr = as_lists(lists)
     counts = np.asarray(popularity, dtype=np.float64)[1:]
     ids = arr[arr > 0]
     if ids.size == 0:
@@ -209,7 +209,7 @@ def long_tail_share(lists: np.ndarray, popularity: np.ndarray, head_share: float
 def summary(lists: np.ndarray, n_items: int, item_vectors: np.ndarray, popularity: np.ndarray,
             histories: list[np.ndarray] | sparse.spmatrix | sparse.sparray) -> dict[str, float]:
     """All measures with readable keys (see the module docstring); exposure counts ids 1..n_items."""
-    arr = _as_lists(lists)
+    arr = as_lists(lists)
     exposure = np.bincount(arr.ravel(), minlength=n_items + 1)[1:n_items + 1]
     return {
         "coverage": coverage(arr, n_items),
@@ -222,7 +222,7 @@ def summary(lists: np.ndarray, n_items: int, item_vectors: np.ndarray, popularit
     }
 
 
-def _pct(v: float) -> str:
+def pct(v: float) -> str:
     """A share as a percentage that never rounds a small share to 0% or a large one to 100%."""
     if 0 < v < 0.01:
         return "less than 1%"
@@ -239,7 +239,7 @@ def explain_summary(metrics: dict[str, float]) -> list[str]:
 
     out: list[str] = []
     if ok("coverage"):
-        out.append(f"The lists use {_pct(metrics['coverage'])} of the catalog.")
+        out.append(f"The lists use {pct(metrics['coverage'])} of the catalog.")
     if ok("diversity"):
         out.append(f"Products within one list differ by {metrics['diversity']:.2f} on average "
                    "(0 = all alike, about 1 = unrelated).")
@@ -248,7 +248,7 @@ def explain_summary(metrics: dict[str, float]) -> list[str]:
                    "(higher means less commonly bought products).")
     if ok("personalization"):
         shared = 1.0 - metrics["personalization"]
-        out.append(f"Two customers' lists have {_pct(shared)} of their products in common on average.")
+        out.append(f"Two customers' lists have {pct(shared)} of their products in common on average.")
     if ok("popularity_lift"):
         r = metrics["popularity_lift"]
         if r > 1.1:
@@ -265,7 +265,7 @@ def explain_summary(metrics: dict[str, float]) -> list[str]:
         out.append(f"Recommendations are spread {spread} across the catalog (Gini {g:.2f}; "
                    "0 = every product shown equally often, 1 = one product gets all).")
     if ok("long_tail"):
-        text = f"{_pct(metrics['long_tail'])} of recommendation slots go to products outside " \
+        text = f"{pct(metrics['long_tail'])} of recommendation slots go to products outside " \
             "the top 20% best-sellers."
         out.append(text[0].upper() + text[1:])
     return out

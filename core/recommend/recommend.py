@@ -212,7 +212,7 @@ class Engine:
             mode = "best-sellers"
         if context is None:
             context = self.usual_context(hist)
-        region = self._region(key) if mode != "non-personalized" else None
+        region = self.region_of(key) if mode != "non-personalized" else None
         allowed = allowed_mask(self, controls, hist, as_of)
         if mode in ("personalized", "best-sellers"):
             cands = candidates.personal(self, hist, allowed, controls, context, as_of, explain_picks)
@@ -231,7 +231,8 @@ class Engine:
     def _may_profile(self, key: str) -> bool:
         return not (key in self.customers.index and not bool(self.customers.at[key, "consent"]))
 
-    def _region(self, key: str) -> str | None:
+    def region_of(self, key: str) -> str | None:
+        """The customer's region (their country where the export has none), None if unknown."""
         if key not in self.customers.index:
             return None
         value = self.customers.at[key, "region"]
