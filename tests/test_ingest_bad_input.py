@@ -119,15 +119,21 @@ def test_missing_date_column_names_the_field_and_file(store: Store, write_file) 
 
 
 def test_missing_column_message_suggests_a_similar_column(store: Store, write_file) -> None:
-    path = write_file("orders.csv", "Order Time,Item,Quantity\n2024-01-01 10:00,A,1\n")
+    """A column named like a date whose values are not dates is not taken, but suggested; the
+    advice fits where the user is (the page's mapping editor or the CLI's --map)."""
+    path = write_file("orders.csv", "Order Time,Item,Quantity\nevening,A,1\nmorning,B,2\n")
     plan = ingest.remap(ingest.plan_paths(store, [path])[0], kind="events")
     with pytest.raises(IngestError, match="perhaps column 'Order Time'") as info:
         ingest.run_import(store, [plan])
     assert "orders.csv" in str(info.value) and "'ts'" in str(info.value)
+    assert "mapping editor" in str(info.value) and "--map" not in str(info.value)
+    with pytest.raises(IngestError, match="--map FIELD=COLUMN") as info:
+        ingest.run_import(store, [plan], where="cli")
+    assert "mapping editor" not in str(info.value)
 
 
 def test_missing_rating_in_a_reviews_file(store: Store, write_file) -> None:
-    path = write_file("reviews.csv", "asin,review text,stars given\nB1,nice,5\n")
+    path = write_file("reviews.csv", "asin,review text,helpful votes\nB1,nice,12\n")
     plan = ingest.remap(ingest.plan_paths(store, [path])[0], kind="reviews")
     with pytest.raises(IngestError, match=r"reviews.csv.*'rating'"):
         ingest.run_import(store, [plan])

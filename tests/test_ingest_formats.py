@@ -18,6 +18,7 @@ import pytest
 
 from core.ingest import ingest, readers
 from core.ingest.plan import ImportReport
+from core.ingest.text import detect_encoding, sniff_delimiter
 from core.store import config
 from core.store.store import Store
 
@@ -150,9 +151,10 @@ def test_cp1252_euro_prices_with_decimal_commas(store: Store, write_file) -> Non
     path = write_file("bestellungen.csv", text, encoding="cp1252")
     plan = ingest.plan_paths(store, [path])[0]
     plan = ingest.remap(plan, kind="events")
-    assert plan.mapping.missing_required() == ["ts"]
-    plan = ingest.remap(plan, columns={**plan.mapping.columns, "ts": "Bestelldatum",
-                                       "order_id": "Bestellung"})
+    # No English name, but the contents are dates: guessed, with less than high confidence.
+    assert plan.mapping.columns["ts"] == "Bestelldatum"
+    assert plan.mapping.confidence["ts"].confidence == "medium"
+    plan = ingest.remap(plan, columns={**plan.mapping.columns, "order_id": "Bestellung"})
     assert plan.kind == "events"
     report = ingest.run_import(store, [plan])
     table = report.tables[0]
@@ -182,12 +184,12 @@ def test_semicolon_is_sniffed_when_values_contain_quoted_commas(store: Store, wr
 
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
 def test_sniff_delimiter(delimiter: str) -> None:
-    assert readers.sniff_delimiter(_csv_text(delimiter), "x.csv") == delimiter
+    assert sniff_delimiter(_csv_text(delimiter), "x.csv") == delimiter
 
 
 def test_sniff_delimiter_ignores_a_cut_last_line() -> None:
     text = _csv_text(";") + "1004;2024-03-08"  # the sample ended mid-line
-    assert readers.sniff_delimiter(text, "x.csv") == ";"
+    assert sniff_delimiter(text, "x.csv") == ";"
 
 
 @pytest.mark.parametrize("data, encoding", [
@@ -200,12 +202,12 @@ def test_sniff_delimiter_ignores_a_cut_last_line() -> None:
     (b"caf\xe9 \x81", "latin-1"),  # 0x81 is undefined in cp1252
 ])
 def test_detect_encoding(data: bytes, encoding: str) -> None:
-    assert readers.detect_encoding(data) == encoding
+    assert detect_encoding(data) == encoding
 
 
 def test_utf8_sample_cut_inside_a_character_is_still_utf8() -> None:
     data = ("x" * 99 + "é").encode("utf-8")[:-1]  # the sample ends in the middle of 'é'
-    assert readers.detect_encoding(data) == "utf-8"
+    assert detect_encoding(data) == "utf-8"
 
 
 def test_folder_of_two_formats_imports_as_one_shop(store: Store, tmp_path: Path) -> None:

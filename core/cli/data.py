@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from core.ingest import ingest, presets
-from core.ingest.plan import ImportReport
+from core.ingest.plan import ImportReport, IngestError
 from core.store import config
 from core.store.store import Store, StoreError
 
@@ -20,6 +20,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("paths", nargs="+", type=Path, help="files or folders of related tables")
     p.add_argument("--preset", choices=sorted(presets.PRESET_BY_NAME) + ["generic"],
                    help="column layout (detected when omitted)")
+    p.add_argument("--map", action="append", default=None, metavar="FIELD=COLUMN",
+                   help="feed a field from a column, e.g. --map customer_id=client_no --map "
+                        "line_total=amount (FIELD= clears a guessed field); repeatable")
+    p.add_argument("--mapping", type=Path, metavar="FILE",
+                   help='a JSON mapping file: {"customer_id": "client_no", ...}, or '
+                        '{"kind": "events", "columns": {...}, "date_format": "%%Y%%m%%d"}')
+    p.add_argument("--kind", choices=["events", "products", "customers", "reviews"],
+                   help="what the file holds (guessed when omitted)")
     p.add_argument("--date-format", help="strptime format of the date column, e.g. %%d/%%m/%%Y")
     p.add_argument("--dry-run", action="store_true", help="check only, write nothing")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -67,6 +75,11 @@ def _summary(report: ImportReport) -> str:
             f"{t.returns:,} returns/cancellations; {t.inserted:,} new, "
             f"{t.already_present:,} already in the shop"
         )
+        if t.preset in ("generic", "remembered"):
+            how = "remembered from the last import" if t.preset == "remembered" else "guessed"
+            lines.append(f"  columns ({how}): " + ", ".join(
+                f"{f} <- {c!r}" + (f" ({t.confidence[f]})" if f in t.confidence else "")
+                for f, c in t.columns.items()))
         if t.guests:
             lines.append(f"  {t.guests:,} guest lines (no customer id): revenue only")
         if t.non_product:
@@ -92,16 +105,63 @@ def _forget_new_shop(shop: str) -> None:
         path.unlink(missing_ok=True)
 
 
+def mapping_options(args: argparse.Namespace) -> tuple[str | None, dict[str, str], str | None]:
+    """(kind, field -> column, date format) from --mapping FILE, then --map and --kind."""
+    kind, columns, fmt = args.kind, {}, args.date_format
+    if args.mapping:
+        try:
+            data = json.loads(args.mapping.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise ValueError(f"{args.mapping}: not a readable JSON mapping file ({err}).") from err
+        if not isinstance(data, dict):
+            raise ValueError(f"{args.mapping}: a mapping file holds one JSON object.")
+        if "columns" in data:
+            kind = kind or data.get("kind")
+            fmt = fmt or data.get("date_format")
+            data = data["columns"]
+        columns.update({str(f): str(c) for f, c in data.items()})
+    for item in args.map or []:
+        field, sep, column = item.partition("=")
+        if not sep or not field.strip():
+            raise ValueError(f"--map {item!r}: write FIELD=COLUMN, for example "
+                             "--map customer_id=client_no.")
+        columns[field.strip()] = column.strip()
+    return kind, columns, fmt
+
+
+def _apply(plans: list, kind: str | None, columns: dict[str, str], fmt: str | None) -> list:
+    """The user's mapping on every planned file (a column must be in the file it maps)."""
+    out = []
+    for plan in plans:
+        mine = {f: c for f, c in columns.items() if not c or c in plan.columns}
+        if len(plans) > 1 and not any(mine.values()) and not kind:
+            out.append(replace(plan, mapping=replace(plan.mapping, date_format=fmt))
+                       if fmt else plan)
+            continue
+        missing = [c for c in columns.values() if c and c not in plan.columns]
+        if missing and len(plans) == 1:
+            raise IngestError(f"{plan.label} has no column {missing[0]!r}; its columns are: "
+                              f"{', '.join(plan.columns)}.")
+        plan = ingest.remap(plan, kind=kind)
+        plan = ingest.remap(plan, columns={**plan.mapping.columns, **mine}, date_format=fmt)
+        out.append(plan)
+    return out
+
+
 def cmd_import(args: argparse.Namespace) -> int:
+    kind, columns, fmt = mapping_options(args)
     new_shop = not config.shop_db_path(args.shop).exists()
     store = Store.open(args.shop)
     try:
         plans = ingest.plan_paths(store, args.paths, args.preset)
-        if args.date_format:
-            plans = [replace(p, mapping=replace(p.mapping, date_format=args.date_format))
-                     for p in plans]
+        if kind or columns or fmt:
+            try:
+                plans = _apply(plans, kind, columns, fmt)
+            except BaseException:
+                ingest.cleanup(plans)
+                raise
         report = ingest.run_import(store, plans, dry_run=args.dry_run,
-                                   progress=progress(args.json))
+                                   progress=progress(args.json), where="cli")
     finally:
         store.close()
         if args.dry_run and new_shop:

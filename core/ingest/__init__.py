@@ -2,13 +2,15 @@
 
     ingest.py     plan files or folders, preview, remap, and the one-transaction import
     plan.py       TablePlan, Rejection, TableReport, ImportReport, IngestError (shared types)
-    readers.py    recognise a file: format, encoding, delimiter; the SQL that streams it
-    presets.py    what each kind of table needs, the known export layouts, generic guessing
+    readers.py    recognise a file: format (CSV, Parquet, Excel, JSON); the SQL that streams it
+    text.py       plain text: encoding, delimiter / spaces / fixed width, header or not, copies
+    presets.py    what each kind of table needs (Mapping), the known export layouts
+    guess.py      an unknown layout's columns from their names and contents, with confidence
     olist.py      the Olist multi-table layout (nine related files as one shop)
     pii.py        personal data: columns found by name and content, kept out; free text scrubbed
-    checks.py     validation rules as SQL over a staged table; number and id normalisation
-    dates.py      the date format of a column, decided once from the whole column
+    checks.py     validation rules as SQL; numbers, ids, and each date column's format
     load.py       stage one table: type, check, pseudonymise, find repeated lines
+    sanity.py     whole-table checks (a line total read as a unit price) and assumptions said
     land.py       write a staged table into the shop's tables (suppression, objections, retention)
 
 Public face: ``ingest.plan_paths``, ``ingest.run_import``, ``ingest.import_paths``,

@@ -6,17 +6,33 @@ typed values (dates in the column's format, numbers with currency symbols or dec
 cleaned, event types and booleans normalised), ``rule_case`` names the first rule a row breaks,
 and ``RULES`` says, for each rule, which field it is about, what went wrong and how to fix it.
 Identifiers here are our own constants; user values only ever travel as parameters.
+
+Deciding the date format of a column: once per column, from the whole column, and said.
+
+A sample of the column's values is tried against every known format (and Unix times); the
+format that reads most of them wins. When a day-first and a month-first format read the
+sample equally well, both are counted over the whole column in DuckDB: the one that reads
+more rows wins, and when they tie (every day is 12 or less) day-first is used and the report
+says so. A user's own format always wins.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from core.ingest.guess import DATE_FORMATS, EPOCH_MS, EPOCH_S, TS_SUFFIX, strip_ts
+from core.store.store import Transaction, quote_ident
+
+if TYPE_CHECKING:
+    from core.ingest.plan import TablePlan, TableReport
 
 # The type of each field; anything not listed is text.
 FIELD_TYPES = {
     "ts": "timestamp", "first_seen": "timestamp", "quantity": "integer", "rating": "integer",
-    "unit_price": "number", "price": "number", "lat": "number", "lon": "number",
+    "unit_price": "number", "line_total": "number", "price": "number", "lat": "number", "lon": "number",
     "active": "bool", "consent_profiling": "bool", "stock": "integer",
 }
 EVENT_TYPES = {
@@ -25,7 +41,8 @@ EVENT_TYPES = {
     "cart": "cart", "addtocart": "cart", "add_to_cart": "cart", "basket": "cart",
     "carted": "cart", "add": "cart",
     "purchase": "purchase", "order": "purchase", "buy": "purchase", "transaction": "purchase",
-    "sale": "purchase", "checkout": "purchase", "purchased": "purchase",
+    "sale": "purchase", "checkout": "purchase", "purchased": "purchase", "payment": "purchase",
+    "paid": "purchase", "charge": "purchase",
     "return": "return", "refund": "return", "returned": "return", "cancel": "return",
 }
 CANCELLED_STATUS = ("cancelled", "canceled", "refunded", "voided", "unavailable", "failed")
@@ -35,23 +52,11 @@ DEVICES = {"smartphone": "mobile", "phone": "mobile", "ios": "mobile", "android"
            "mobile": "mobile", "tablet": "tablet", "ipad": "tablet", "desktop": "desktop",
            "pc": "desktop", "computer": "desktop", "laptop": "desktop"}
 
-# Candidate date formats, tried on a sample first, then decided on the whole column.
-DATE_FORMATS = (
-    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M",
-    "%Y/%m/%d", "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M",
-    "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y",
-    "%d-%m-%Y %H:%M", "%m-%d-%Y %H:%M", "%d-%m-%Y", "%m-%d-%Y", "%d/%m/%y %H:%M", "%m/%d/%y %H:%M",
-    "%d/%m/%y", "%m/%d/%y", "%d %b %Y", "%b %d, %Y", "%d %B %Y", "%B %d, %Y",
-)
-EPOCH_S, EPOCH_MS = "epoch seconds", "epoch milliseconds"
-# Trailing time-zone offsets and fractions of a second: local time of day is what we keep.
-TS_SUFFIX = r"(\.\d+)?\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2})?$"
-
-
 def human_format(fmt: str) -> str:
     """'%d/%m/%Y %H:%M' -> 'DD/MM/YYYY hh:mm'."""
     for code, text in (("%Y", "YYYY"), ("%y", "YY"), ("%m", "MM"), ("%d", "DD"), ("%H", "hh"),
-                       ("%M", "mm"), ("%S", "ss"), ("%b", "Mon"), ("%B", "Month")):
+                       ("%I", "hh"), ("%M", "mm"), ("%S", "ss"), ("%p", "AM/PM"), ("%a", "Day"),
+                       ("%b", "Mon"), ("%B", "Month")):
         fmt = fmt.replace(code, text)
     return fmt
 
@@ -65,7 +70,8 @@ def swapped(fmt: str) -> str | None:
 
 def ts_text(col: str) -> str:
     """SQL: the raw date text with a 'T' separator, a fraction and a time zone removed."""
-    return f"regexp_replace(replace({col}, 'T', ' '), '{TS_SUFFIX}', '')"
+    return (f"regexp_replace(regexp_replace({col}, '(\\d)T(\\d)', '\\1 \\2'), "
+            f"'{TS_SUFFIX}', '\\1')")
 
 
 def ts_expr(col: str, fmt: str, param: str, clean: bool = True) -> str:
@@ -152,6 +158,8 @@ RULES: dict[str, Rule] = {
                          "write the quantity as a whole number such as 2"),
     "zero_quantity": Rule("quantity", "quantity is 0", "remove the row or set the quantity"),
     "bad_unit_price": Rule("unit_price", "not a number", "write the price as a number such as 4.95"),
+    "bad_line_total": Rule("line_total", "not a number",
+                           "write the line's total as a number such as 19.80"),
     "negative_unit_price": Rule("unit_price", "negative price",
                                 "record refunds as returns (negative quantity), not as "
                                 "negative prices; adjustments belong outside the sales export"),
@@ -216,3 +224,82 @@ def looks_like_epoch(values: list[str]) -> str | None:
     if values and all(re.fullmatch(r"\d{12,13}", v.strip()) for v in values):
         return EPOCH_MS
     return None
+
+
+# -- the date format of a column ---------------------------------------------------------
+DATE_SAMPLE = 1000
+
+
+def choose_date_format(tx: Transaction, plan: TablePlan, f: str,
+                       report: TableReport) -> tuple[str, bool]:
+    """Decide one date format for the column of field ``f``, from the whole column.
+
+    Returns the format and whether values need a 'T', fraction or time zone stripped first.
+    """
+    col = quote_ident(plan.mapping.columns[f])
+    source_col = plan.mapping.columns[f]
+    sample = [str(r[0]) for r in tx.rows(
+        "SELECT CAST(" + col + " AS VARCHAR) AS v FROM " + plan.relation + " WHERE " + col
+        + " IS NOT NULL AND trim(CAST(" + col + " AS VARCHAR)) <> '' LIMIT " + str(DATE_SAMPLE),
+        plan.params)]
+    cleaned = [strip_ts(s) for s in sample]
+    clean = any(c != s.strip() for c, s in zip(cleaned, sample))
+    if plan.mapping.date_format:
+        return plan.mapping.date_format, True
+    if not sample:
+        return "%Y-%m-%d %H:%M:%S", clean
+    epoch = looks_like_epoch(sample)
+    if epoch:
+        report.warnings.append(f"Column '{source_col}' holds Unix times ({epoch}).")
+        return epoch, False
+    scores = {fmt: sum(_parses(v, fmt) for v in cleaned) for fmt in DATE_FORMATS}
+    best = max(scores.values())
+    if best < 0.5 * len(cleaned):
+        examples = ", ".join(repr(v) for v in sample[:3])
+        from core.ingest.plan import IngestError
+
+        raise IngestError(
+            f"{plan.label}: column '{source_col}' (mapped to '{f}') does not hold dates in any "
+            f"format shoplens knows (for example {examples}). Map another column to '{f}', "
+            "or give its format in the mapping editor (for example %d/%m/%Y %H:%M)."
+        )
+    fmt = next(k for k, v in scores.items() if v == best)
+    other = swapped(fmt)
+    if other and scores.get(other, 0) == best:
+        fmt = _decide_day_month(tx, plan, f, fmt, other, report)
+    return fmt, clean
+
+
+def _parses(value: str, fmt: str) -> bool:
+    try:
+        datetime.strptime(value, fmt)
+    except ValueError:
+        return False
+    return True
+
+
+def _decide_day_month(tx: Transaction, plan: TablePlan, f: str, fmt: str, other: str,
+                      report: TableReport) -> str:
+    col = "CAST(" + quote_ident(plan.mapping.columns[f]) + " AS VARCHAR)"
+    sql = ("SELECT count(" + ts_expr(col, fmt, "a") + "), count("
+           + ts_expr(col, other, "b") + ") FROM " + plan.relation)
+    n_a, n_b = tx.rows(sql, {**plan.params, "a": fmt, "b": other})[0]
+    source_col = plan.mapping.columns[f]
+    day_first = fmt if fmt.index("%d") < fmt.index("%m") else other
+    if n_a == n_b:
+        report.warnings.append(
+            f"Column '{source_col}': every date fits both day/month and month/day order; "
+            f"read as {human_format(day_first)}. If that is wrong, choose the format "
+            "in the mapping editor."
+        )
+        return day_first
+    chosen = fmt if n_a > n_b else other
+    report.warnings.append(
+        f"Column '{source_col}': day/month order decided from the whole column: "
+        f"{max(n_a, n_b):,} dates fit {human_format(chosen)}, only {min(n_a, n_b):,} "
+        f"fit {human_format(other if chosen == fmt else fmt)}."
+    )
+    return chosen
+
+
+# -- staging ---------------------------------------------------------------------------------

@@ -19,7 +19,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from core.ingest import pii, presets, readers
+from core.ingest import guess, pii, presets, readers
+from core.ingest.guess import Profile
 from core.ingest.land import land_table
 from core.ingest.load import stage_table
 from core.ingest.plan import ImportReport, IngestError, Progress, TablePlan, TableReport
@@ -29,6 +30,7 @@ from core.store.store import Store, is_duckdb_error
 log = logging.getLogger(__name__)
 SUPPORTED = (".csv", ".tsv", ".txt", ".parquet", ".xlsx", ".json", ".jsonl", ".ndjson", ".gz")
 KIND_ORDER = {"products": 0, "customers": 1, "events": 2, "reviews": 3}
+PROFILE_ROWS = 2000  # the first rows whose contents help guess an unknown layout
 
 
 # -- planning -------------------------------------------------------------------------------
@@ -41,7 +43,8 @@ def _describe(store: Store) -> Callable[[str, dict[str, Any]], list[str]]:
 
 def plan_file(store: Store, path: Path, preset: str | None = None,
               mapping: Mapping | None = None) -> TablePlan:
-    """Plan the import of one file: recognise it and map its columns."""
+    """Plan the import of one file: recognise it and map its columns (a known layout, the
+    mapping the shop confirmed for this layout before, or a guess from names and contents)."""
     try:
         source = readers.open_source(path, _describe(store))
     except readers.SourceError as err:
@@ -49,11 +52,51 @@ def plan_file(store: Store, path: Path, preset: str | None = None,
     if source.format == "parquet" and not store.scalar(
             "SELECT count(*) FROM " + source.relation, source.params):
         raise IngestError(f"{source.name} has no rows: export the table again with its rows.")
-    chosen = mapping or presets.detect(source.columns, preset)
+    chosen = mapping
+    if chosen is None and preset not in (None, "generic"):
+        chosen = presets.detect(source.columns, preset)
+    if chosen is None and preset is None:
+        chosen = presets.match(source.columns) or recall(store, source.columns)
+    if chosen is None:
+        chosen = presets.guess_generic(source.columns, profiles=profiles(store, source))
     rejects = ["csv_rejects"] if source.format == "csv" else []
     label = pii.scrub_text(source.name)  # a file named after a person's e-mail is not stored as such
     return TablePlan(chosen.kind, chosen, label, source.relation, dict(source.params),
                      source.columns, [source], rejects_tables=rejects)
+
+
+def profiles(store: Store, source: readers.Source) -> dict[str, Profile]:
+    """What the first rows of each column look like (for guessing an unknown layout)."""
+    frame = store.df("SELECT * FROM " + source.relation + " LIMIT " + str(PROFILE_ROWS),
+                     source.params)
+    return {c: guess.profile(c, frame[c]) for c in source.columns if c in frame.columns}
+
+
+# -- remembered layouts ---------------------------------------------------------------------
+
+def layout_key(columns: list[str]) -> str:
+    """One file layout: its column names in order (normalised), hashed."""
+    names = "\x1f".join(guess.norm(c) for c in columns)
+    return "layout:" + hashlib.sha256(names.encode()).hexdigest()[:16]
+
+
+def recall(store: Store, columns: list[str]) -> Mapping | None:
+    """The mapping this shop imported a file of this layout with before, if any."""
+    raw = store.scalar("SELECT value FROM settings WHERE name = ?", [layout_key(columns)])
+    if not raw:
+        return None
+    mapping = Mapping.from_dict(json.loads(raw), "remembered")
+    if not set(mapping.columns.values()) <= set(columns):
+        return None
+    return mapping
+
+
+def remember(tx: Any, plan: TablePlan) -> None:
+    """Keep a confirmed mapping of a layout no preset knows, for the next export like it."""
+    if plan.mapping.preset not in ("generic", "remembered"):
+        return
+    tx.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)",
+               [layout_key(plan.columns), json.dumps(plan.mapping.to_dict())])
 
 
 def plan_paths(store: Store, paths: list[Path | str], preset: str | None = None) -> list[TablePlan]:
@@ -93,11 +136,13 @@ def cleanup(plans: list[TablePlan]) -> None:
 
 
 def remap(plan: TablePlan, kind: str | None = None, columns: dict[str, str] | None = None,
-          date_format: str | None = None) -> TablePlan:
-    """The plan with the user's choices: another kind of table, other columns, a date format."""
+          date_format: str | None = None, sample: Any = None) -> TablePlan:
+    """The plan with the user's choices: another kind of table (guessed again, from the
+    ``sample`` rows' contents too when given), other columns, a date format."""
     mapping = plan.mapping
     if kind and kind != mapping.kind:
-        mapping = presets.guess_generic(plan.columns, kind)
+        found = {c: guess.profile(c, v) for c, v in sample.items()} if sample is not None else None
+        mapping = presets.guess_generic(plan.columns, kind, found)
     if columns is not None:
         unknown = [c for c in columns.values() if c and c not in plan.columns]
         if unknown:
@@ -108,8 +153,16 @@ def remap(plan: TablePlan, kind: str | None = None, columns: dict[str, str] | No
     return replace(plan, kind=mapping.kind, mapping=mapping)
 
 
-def check_plan(plan: TablePlan) -> None:
-    """Raise a clear error when required fields have no column (with suggested columns)."""
+ADVICE = {
+    "page": "Choose a column for each of them in the mapping editor (fields marked *).",
+    "cli": "Map them with --map FIELD=COLUMN (for example --map ts=\"Order Date\"), or name a "
+           "layout with --preset.",
+}
+
+
+def check_plan(plan: TablePlan, where: str = "page") -> None:
+    """Raise one clear error naming every required field without a column (with suggested
+    columns) and what to do where the user is (``where``: "page" or "cli")."""
     missing = plan.mapping.missing_required()
     if not missing:
         return
@@ -120,9 +173,8 @@ def check_plan(plan: TablePlan) -> None:
                      + (f" - perhaps column {', '.join(repr(h) for h in hint)}?" if hint else ""))
     raise IngestError(
         f"{plan.label}: read as a table of {plan.kind}, but no column was found for "
-        + "; ".join(parts)
-        + f". Its columns are: {', '.join(plan.columns)}. Map them in the Data page's mapping "
-        "editor, or choose a preset with --preset."
+        + "; ".join(parts) + f". Its columns are: {', '.join(plan.columns)}. "
+        + ADVICE.get(where, ADVICE["page"])
     )
 
 
@@ -152,14 +204,15 @@ class _DryRun(Exception):
 
 
 def run_import(store: Store, plans: list[TablePlan], dry_run: bool = False,
-               progress: Progress | None = None) -> ImportReport:
-    """Validate and import the planned tables in one transaction (rolled back on dry runs)."""
+               progress: Progress | None = None, where: str = "page") -> ImportReport:
+    """Validate and import the planned tables in one transaction (rolled back on dry runs);
+    a mapping no preset knows is remembered for the next file of the same layout."""
     started = time.perf_counter()
     say = progress or (lambda _f, _m: None)
     report = ImportReport(store.shop, [], dry_run=dry_run)
     try:
         for plan in plans:
-            check_plan(plan)
+            check_plan(plan, where)
         with store.transaction() as tx:
             import_id = int(tx.scalar("SELECT coalesce(max(import_id), 0) + 1 FROM imports"))
             for i, plan in enumerate(plans):
@@ -168,10 +221,13 @@ def run_import(store: Store, plans: list[TablePlan], dry_run: bool = False,
                 table = TableReport(plan.label, plan.kind, plan.mapping.preset)
                 # Personal columns leave the mapping before anything is read into a table.
                 plan = pii.guard_plan(tx, plan, table)
-                check_plan(plan)
+                check_plan(plan, where)
+                table.columns = dict(plan.mapping.columns)
+                table.confidence = {f: c.confidence for f, c in plan.mapping.confidence.items()}
                 stage_table(tx, plan, table, store)
                 say(base + span * 0.6, f"Writing {plan.label}")
                 land_table(tx, plan, table, import_id, store)
+                remember(tx, plan)
                 report.tables.append(table)
             report.import_id = import_id
             _record(tx, report, plans)
@@ -218,6 +274,7 @@ def _record(tx: Any, report: ImportReport, plans: list[TablePlan]) -> None:
 
 
 def import_paths(store: Store, paths: list[Path | str], preset: str | None = None,
-                 dry_run: bool = False, progress: Progress | None = None) -> ImportReport:
+                 dry_run: bool = False, progress: Progress | None = None,
+                 where: str = "page") -> ImportReport:
     """Plan and import files or folders in one go."""
-    return run_import(store, plan_paths(store, paths, preset), dry_run, progress)
+    return run_import(store, plan_paths(store, paths, preset), dry_run, progress, where)

@@ -13,10 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from core.ingest import checks, pii
+from core.ingest import checks, pii, sanity
 from core.ingest.checks import FIELD_TYPES, RULES
-from core.ingest.dates import choose_date_format
-from core.ingest.presets import FIELDS
+from core.ingest.presets import FIELDS, SPEND_ONLY_PRODUCT, SPEND_ONLY_TITLE
 from core.store import pseudonym
 from core.store.store import Store, Transaction, quote_ident
 
@@ -27,17 +26,25 @@ log = logging.getLogger(__name__)
 _FILL_BY_ORDER = ("ts", "customer_id", "status", "country", "region", "city", "channel")
 
 
-def _value_expr(f: str, mapped: bool, formats: dict[str, tuple[str, bool]]) -> str:
+def _value_expr(f: str, mapped: set[str], formats: dict[str, tuple[str, bool]]) -> str:
     col = f"f_{f}"
-    if not mapped:
-        defaults = {"quantity": "1.0", "event_type": "'purchase'"}
+    if f == "unit_price" and "line_total" in mapped:
+        # The line's total is what was paid: the unit price is derived from it (a unit price
+        # column beside it may be before discounts).
+        return (f"abs({checks.number_expr('f_line_total')}) / nullif(abs({_quantity(mapped)}), 0)")
+    if f == "quantity":
+        return _quantity(mapped)
+    if f not in mapped:
+        if f == "product_id":  # no product column: the product name, else one for everything
+            return pii.scrub_sql("f_title") if "title" in mapped else f"'{SPEND_ONLY_PRODUCT}'"
+        if f == "title" and "product_id" not in mapped:
+            return f"'{SPEND_ONLY_TITLE}'"
+        defaults = {"event_type": "'purchase'"}
         return defaults.get(f, "NULL")
     ftype = FIELD_TYPES.get(f)
     if ftype == "timestamp":
         fmt, clean = formats[f]
         return checks.ts_expr(col, fmt, f"fmt_{f}", clean)
-    if f == "quantity":
-        return f"CASE WHEN {col} IS NULL THEN 1.0 ELSE {checks.number_expr(col)} END"
     if ftype in ("number", "integer"):
         return checks.number_expr(col)
     if ftype == "bool":
@@ -53,11 +60,20 @@ def _value_expr(f: str, mapped: bool, formats: dict[str, tuple[str, bool]]) -> s
     return col
 
 
+def _quantity(mapped: set[str]) -> str:
+    qty = (f"CASE WHEN f_quantity IS NULL THEN 1.0 ELSE {checks.number_expr('f_quantity')} END"
+           if "quantity" in mapped else "1.0")
+    if "line_total" in mapped:  # a negative total on a positive quantity is a refund line
+        return f"CASE WHEN {checks.number_expr('f_line_total')} < 0 THEN -abs({qty}) ELSE {qty} END"
+    return qty
+
+
 def _conditions(kind: str, mapped: set[str]) -> list[tuple[str, str]]:
     required = [f for f, req in FIELDS[kind].items() if req]
     conds = checks.typed_conditions([f for f in FIELDS[kind] if f in mapped], required)
     if kind == "events":
         conds += [
+            ("v_product_id IS NULL", "missing_product_id"),
             ("v_ts < TIMESTAMP '1990-01-01' OR v_ts > now()::TIMESTAMP + INTERVAL 2 DAY",
              "implausible_ts"),
             ("v_quantity <> round(v_quantity)", "bad_quantity"),
@@ -136,6 +152,15 @@ def _source_select(plan: TablePlan, mapped: set[str], params: dict[str, Any]) ->
     return sql
 
 
+def _order_expr(mapped: set[str]) -> str:
+    """The order of a line: its order id; without order and session columns, one order per
+    customer and day (a guest's lines at the same second)."""
+    if "order_id" in mapped or "session_id" in mapped:
+        return "c.v_order_id"
+    return ("CASE WHEN m.customer_key IS NULL THEN 'guest-' || strftime(c.v_ts, '%Y%m%d%H%M%S') "
+            "ELSE 'day-' || strftime(c.v_ts, '%Y%m%d') || '-' || right(m.customer_key, 8) END")
+
+
 # The columns that make a line the same line: repeated within a file = duplicate, already in
 # the store = skipped on re-import.
 EVENT_KEY = ("customer_key", "ts", "event_type", "product_id", "quantity", "unit_price",
@@ -143,11 +168,11 @@ EVENT_KEY = ("customer_key", "ts", "event_type", "product_id", "quantity", "unit
 REVIEW_KEY = ("customer_key", "product_id", "ts", "rating", "text")
 _FIN = {
     "events": (
-        "m.customer_key, coalesce(c.v_session_id, c.v_order_id) AS session_id, c.v_ts AS ts, "
+        "m.customer_key, coalesce(c.v_session_id, {order_id}) AS session_id, c.v_ts AS ts, "
         "CASE c.outcome WHEN 'return' THEN 'return' WHEN 'cancelled' THEN 'cart' "
         "ELSE c.v_event_type END AS event_type, c.v_product_id AS product_id, "
-        "CAST(abs(c.v_quantity) AS INTEGER) AS quantity, round(c.v_unit_price, 4) AS unit_price, "
-        "c.v_order_id AS order_id, c.v_device AS device, c.v_channel AS channel, "
+        "CAST(abs(c.v_quantity) AS INTEGER) AS quantity, round(c.v_unit_price, 6) AS unit_price, "
+        "{order_id} AS order_id, c.v_device AS device, c.v_channel AS channel, "
         "c.v_region AS region, c.v_country AS country, c.v_city AS city, c.v_title AS title, "
         "c.v_category AS category, c.v_brand AS brand",
         EVENT_KEY,
@@ -184,7 +209,7 @@ def stage_table(tx: Transaction, plan: TablePlan, report: TableReport, store: St
     formats: dict[str, tuple[str, bool]] = {}
     for f in FIELDS[kind]:
         if FIELD_TYPES.get(f) == "timestamp" and f in m.columns:
-            formats[f] = choose_date_format(tx, plan, f, report)
+            formats[f] = checks.choose_date_format(tx, plan, f, report)
             if formats[f][0] not in (checks.EPOCH_S, checks.EPOCH_MS):
                 params[f"fmt_{f}"] = formats[f][0]
     if "ts" in formats:
@@ -192,7 +217,7 @@ def stage_table(tx: Transaction, plan: TablePlan, report: TableReport, store: St
     _drop_rejects(tx, plan)  # the sampling scans above logged rejects of their own
     if kind == "events" and m.cancel_prefix:
         params["cancel_prefix"] = m.cancel_prefix
-    values = [f"{_value_expr(f, f in mapped, formats)} AS v_{f}" for f in FIELDS[kind]]
+    values = [f"{_value_expr(f, mapped, formats)} AS v_{f}" for f in FIELDS[kind]]
     fixes = _fixes(kind, mapped)
     fix_cols = "".join(f", coalesce({cond}, false) AS fix_{name}" for name, cond in fixes.items())
     value_case = " ".join(f"WHEN '{r}' THEN {pii.shown_value_sql(rule.field)}" for r, rule in RULES.items()
@@ -216,6 +241,7 @@ def stage_table(tx: Transaction, plan: TablePlan, report: TableReport, store: St
         tx.execute("CREATE OR REPLACE TEMP VIEW chk AS SELECT rowid - " + str(base)
                    + " + 1 AS src_row, * FROM chk_rows")
 
+    sanity.money_warnings(tx, plan, report, mapped)
     tx.execute("CREATE OR REPLACE TEMP TABLE idmap (raw_id VARCHAR, customer_key VARCHAR)")
     if "customer_id" in mapped:
         # Only the distinct ids go through Python: normalised, then keyed-hashed.
@@ -227,12 +253,14 @@ def stage_table(tx: Transaction, plan: TablePlan, report: TableReport, store: St
         tx.execute("INSERT INTO idmap SELECT raw_id, customer_key FROM idmap_frame")
         tx.unregister("idmap_frame")
     columns, keys = _FIN[kind]
+    columns = columns.replace("{order_id}", _order_expr(mapped) if kind == "events" else "")
     join = (" LEFT JOIN idmap m ON c.v_customer_id = m.raw_id"
             if "customer_id" in FIELDS[kind] else "")
     # A table, not a view: later steps join and aggregate it several times, and re-running the
     # join with idmap inside each of them does not fit a small memory_limit.
     tx.execute("CREATE OR REPLACE TEMP TABLE fin AS SELECT c.src_row, c.outcome, " + columns
                + " FROM chk c" + join + " WHERE c.rule IS NULL")
+    sanity.assumption_notes(tx, plan, report, mapped)
     # Repeated lines: find the (few) repeated keys by aggregating a hash of the key (grouping by
     # the whole key does not fit a small memory_limit), then every later copy of the same key.
     key_list = ", ".join(keys)
@@ -262,8 +290,10 @@ def _count(tx: Transaction, plan: TablePlan, report: TableReport, fixes: dict[st
     report.returns = returns - dups.get("return", 0) + report.cancelled_orders
     report.fixed = fixed
     dup_rule = "duplicate_row" if plan.kind in ("events", "reviews") else "duplicate_key"
-    tx.execute("CREATE OR REPLACE TEMP TABLE rj AS SELECT src_row + 1 AS row_number, rule, "
-               "bad_value AS value FROM chk WHERE rule IS NOT NULL UNION ALL SELECT src_row + 1, '"
+    head = str(int(all(src.header for src in plan.sources)))  # the header is line 1
+    tx.execute("CREATE OR REPLACE TEMP TABLE rj AS SELECT src_row + " + head + " AS row_number, "
+               "rule, bad_value AS value FROM chk WHERE rule IS NOT NULL UNION ALL SELECT src_row + "
+               + head + ", '"
                + dup_rule + "', NULL FROM dup")
     malformed = _malformed_lines(tx, plan)
     report.lines_read = total + malformed

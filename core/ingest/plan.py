@@ -63,6 +63,8 @@ class TableReport:
     guests: int = 0
     non_product: int = 0
     date_format: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)  # field -> the column that fed it
+    confidence: dict[str, str] = field(default_factory=dict)  # guessed fields: high/medium/low
     fixes: dict[str, int] = field(default_factory=dict)
     personal_data: dict[str, str] = field(default_factory=dict)  # column -> kind (pii.KINDS)
     rejected_by_rule: dict[str, int] = field(default_factory=dict)

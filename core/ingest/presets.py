@@ -10,16 +10,22 @@ mapping guessed from common column names, which the user confirms or edits.
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass, field, replace
 
+from core.ingest import guess
+from core.ingest.guess import SYNONYMS, Choice, Profile, norm
+
 KINDS = ("events", "products", "customers", "reviews")
+# A history without product ids (spend only): every line is one purchase of this product.
+SPEND_ONLY_PRODUCT = "(all purchases)"
+SPEND_ONLY_TITLE = "All purchases (no product column)"
 
 # field -> required?  (order matters: it is the order of the mapping editor)
 FIELDS: dict[str, dict[str, bool]] = {
     "events": {
-        "ts": True, "product_id": True, "customer_id": False, "event_type": False,
-        "quantity": False, "unit_price": False, "order_id": False, "session_id": False,
+        "ts": True, "customer_id": False, "order_id": False, "product_id": False,
+        "quantity": False, "unit_price": False, "line_total": False, "event_type": False,
+        "session_id": False,
         "status": False, "title": False, "category": False, "brand": False, "device": False,
         "channel": False, "region": False, "country": False, "city": False,
     },
@@ -39,10 +45,12 @@ FIELDS: dict[str, dict[str, bool]] = {
 }
 
 FIELD_HELP = {
-    "ts": "when it happened (date and time)", "product_id": "product code / SKU",
+    "ts": "when it happened (date and time)",
+    "product_id": "product code / SKU (none: a spend-only history, one line = one purchase)",
     "customer_id": "customer id or e-mail (pseudonymised on import)",
     "event_type": "view / cart / purchase / return (default: purchase)",
     "quantity": "units (default 1; negative = return)", "unit_price": "price per unit",
+    "line_total": "the line's total (quantity x unit price); unit price is derived from it",
     "order_id": "order / invoice number", "session_id": "visit / session id",
     "status": "order status (cancelled or refunded orders are not sales)",
     "title": "product name", "category": "product category", "brand": "brand or vendor",
@@ -56,47 +64,12 @@ FIELD_HELP = {
     "age_band": "age group", "gender": "gender", "rating": "stars 1-5", "text": "review text",
 }
 
-# Generic guessing: common spellings for each field (normalised: lower case, no punctuation).
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    "ts": ("timestamp", "eventtime", "datetime", "date", "time", "orderdate", "createdat", "when",
-           "invoicedate", "purchasedate", "reviewtime", "reviewdate", "eventdate", "ts"),
-    "product_id": ("productid", "sku", "itemid", "stockcode", "product", "asin", "articleid",
-                   "variantsku", "productcode", "item"),
-    "customer_id": ("customerid", "userid", "clientid", "customer", "reviewerid", "buyerid",
-                    "email", "customeremail", "user"),
-    "event_type": ("eventtype", "event", "type", "action", "eventname"),
-    "quantity": ("quantity", "qty", "units", "amount", "count"),
-    "unit_price": ("unitprice", "price", "itemprice", "itemcost", "priceeach", "saleprice"),
-    "order_id": ("orderid", "invoice", "invoiceno", "ordernumber", "transactionid", "order"),
-    "session_id": ("sessionid", "session", "visitid"),
-    "status": ("status", "orderstatus", "financialstatus"),
-    "title": ("title", "productname", "name", "description", "itemname", "summary", "product"),
-    "category": ("category", "productcategory", "categoryname", "department", "producttype"),
-    "brand": ("brand", "vendor", "manufacturer"),
-    "device": ("device", "devicetype", "platform"),
-    "channel": ("channel", "source", "utmsource", "medium", "trafficsource"),
-    "region": ("region", "state", "province", "county"),
-    "country": ("country", "countrycode"),
-    "city": ("city", "town"),
-    "price": ("price", "listprice", "unitprice", "retailprice"),
-    "description": ("description", "productdescription", "details", "body"),
-    "image_path": ("image", "imagepath", "imageurl", "imagesrc", "picture"),
-    "active": ("active", "isactive", "published", "enabled", "status"),
-    "stock": ("stock", "inventory", "inventoryquantity", "variantinventoryqty", "qtyavailable",
-              "quantityavailable", "stocklevel", "onhand", "stockquantity", "inventoryqty"),
-    "lat": ("lat", "latitude"),
-    "lon": ("lon", "lng", "long", "longitude"),
-    "first_seen": ("firstseen", "signupdate", "createdat", "registered", "since", "joined"),
-    "consent_profiling": ("consentprofiling", "consent", "marketingconsent", "acceptsmarketing"),
-    "age_band": ("ageband", "agegroup", "age"),
-    "gender": ("gender", "sex"),
-    "rating": ("rating", "stars", "score", "reviewscore", "overall"),
-    "text": ("text", "reviewtext", "review", "comment", "body", "message"),
-}
+# What a table of each kind cannot be without (events: a date and something bought).
 KIND_HINTS = {
-    "events": ("ts", "product_id"), "reviews": ("rating", "product_id"),
+    "events": ("ts",), "reviews": ("rating", "product_id"),
     "customers": ("customer_id",), "products": ("product_id",),
 }
+EVENT_SUBSTANCE = ("product_id", "quantity", "unit_price", "line_total", "order_id")
 
 # Postage, fees and manual adjustments in UCI-style exports: kept out of the product catalog.
 UCI_NON_PRODUCT = (
@@ -118,11 +91,25 @@ class Mapping:
     non_product_pattern: str | None = None  # regex on product ids that are not products
     fill_by_order: bool = False  # order-level fields only on an order's first line
     date_format: str | None = None  # strptime format chosen by the user; else detected
+    confidence: dict[str, Choice] = field(default_factory=dict)  # guessed fields: how sure
 
     def missing_required(self) -> list[str]:
         """Required fields with no source column and no constant."""
         return [f for f, req in FIELDS[self.kind].items()
                 if req and f not in self.columns and f not in self.constants]
+
+    def to_dict(self) -> dict:
+        """What a remembered mapping keeps (JSON-ready; no confidence, no data)."""
+        return {"kind": self.kind, "columns": dict(self.columns), "constants": dict(self.constants),
+                "cancel_prefix": self.cancel_prefix, "fill_by_order": self.fill_by_order,
+                "non_product_pattern": self.non_product_pattern, "date_format": self.date_format}
+
+    @classmethod
+    def from_dict(cls, data: dict, preset: str) -> Mapping:
+        """The mapping ``to_dict`` wrote, under the name ``preset``."""
+        return cls(data["kind"], dict(data["columns"]), preset, dict(data.get("constants") or {}),
+                   data.get("cancel_prefix"), data.get("non_product_pattern"),
+                   bool(data.get("fill_by_order")), data.get("date_format"))
 
     def with_columns(self, columns: dict[str, str]) -> Mapping:
         """A copy with another field -> column choice (empty choices dropped)."""
@@ -130,7 +117,9 @@ class Mapping:
         if unknown:
             raise ValueError(f"A table of {self.kind} has no field {unknown[0]!r}; its fields "
                              f"are {', '.join(FIELDS[self.kind])}.")
-        return replace(self, columns={f: c for f, c in columns.items() if c})
+        chosen = {f: c for f, c in columns.items() if c}
+        kept = {f: c for f, c in self.confidence.items() if chosen.get(f) == c.column}
+        return replace(self, columns=chosen, confidence=kept)
 
 
 @dataclass(frozen=True)
@@ -210,11 +199,6 @@ PRESETS: tuple[Preset, ...] = (
 PRESET_BY_NAME = {p.name: p for p in PRESETS}
 
 
-def norm(name: str) -> str:
-    """Normalise a column name for matching: lower case, letters and digits only."""
-    return re.sub(r"[^a-z0-9]", "", name.lower())
-
-
 def _find(columns: list[str], spellings: tuple[str, ...]) -> str | None:
     by_norm = {norm(c): c for c in columns}
     for s in spellings:
@@ -230,41 +214,59 @@ def _from_preset(preset: Preset, columns: list[str]) -> Mapping:
                    preset.fill_by_order)
 
 
-def guess_generic(columns: list[str], kind: str | None = None) -> Mapping:
-    """A mapping from common column spellings; the kind with the best match if not given."""
-    kinds = [kind] if kind else list(KINDS)
+def guess_generic(columns: list[str], kind: str | None = None,
+                  profiles: dict[str, Profile] | None = None) -> Mapping:
+    """A mapping guessed from the columns' names and, given ``profiles``, their contents; the
+    kind of table that explains the file best when ``kind`` is not given."""
+    profiles = profiles or {}
     best: Mapping | None = None
-    best_score = (-1, -1)
-    for k in kinds:
-        used: set[str] = set()
-        cols: dict[str, str] = {}
-        for f in FIELDS[k]:
-            col = _find([c for c in columns if c not in used], SYNONYMS.get(f, (f,)))
-            if col:
-                cols[f], _ = col, used.add(col)
-        # The kind that explains the most columns wins (an orders file without a date column
-        # is still an orders file, and then gets a clear "no date column" error).
-        hints = sum(1 for f in KIND_HINTS[k] if f in cols)
-        score = (len(cols), hints == len(KIND_HINTS[k]))
+    best_score: tuple[bool, float] = (False, -1.0)
+    for k in [kind] if kind else list(KINDS):
+        chosen = guess.choose(list(FIELDS[k]), columns, profiles)
+        hints = all(f in chosen for f in KIND_HINTS[k])
+        if k == "events":
+            hints = hints and any(f in chosen for f in EVENT_SUBSTANCE)
+        # The kind whose fields the file holds wins (an orders file without a date column is
+        # still an orders file, and then gets a clear "no date column" error).
+        score = (hints, sum(c.score for c in chosen.values()))
         if score > best_score:
-            best, best_score = Mapping(k, cols, "generic",
-                                       non_product_pattern=None), score
+            fill = k == "events" and _fills_by_order(chosen, profiles)
+            best = Mapping(k, {f: c.column for f, c in chosen.items()}, "generic",
+                           fill_by_order=fill, confidence=chosen)
+            best_score = score
     assert best is not None
     return best
 
 
-def detect(columns: list[str], preset: str | None = None) -> Mapping:
-    """The mapping of a file with these columns: the named preset, a matching one, or a guess."""
+def _fills_by_order(chosen: dict[str, Choice], profiles: dict[str, Profile]) -> bool:
+    """Order-level fields only on an order's first line (Shopify-like): the date column is
+    blank on some lines of a file that has an order column."""
+    if "order_id" not in chosen or "ts" not in chosen:
+        return False
+    ts = profiles.get(chosen["ts"].column)
+    order = profiles.get(chosen["order_id"].column)
+    return bool(ts and order and order.filled > 0.95 and 0 < ts.filled < 0.95)
+
+
+def match(columns: list[str]) -> Mapping | None:
+    """The known layout whose signature columns the file has, if any."""
+    for p in PRESETS:
+        if all(_find(columns, spellings) for spellings in p.signature):
+            return _from_preset(p, columns)
+    return None
+
+
+def detect(columns: list[str], preset: str | None = None,
+           profiles: dict[str, Profile] | None = None) -> Mapping:
+    """The mapping of a file with these columns: the named preset, a matching one, or a guess
+    (from the names, and the contents when ``profiles`` of a sample are given)."""
     if preset and preset != "generic":
         if preset not in PRESET_BY_NAME:
             known = ", ".join(sorted(PRESET_BY_NAME))
             raise ValueError(f"Unknown preset {preset!r}; known presets: {known}, generic.")
         return _from_preset(PRESET_BY_NAME[preset], columns)
-    if preset is None:
-        for p in PRESETS:
-            if all(_find(columns, spellings) for spellings in p.signature):
-                return _from_preset(p, columns)
-    return guess_generic(columns)
+    known = match(columns) if preset is None else None
+    return known or guess_generic(columns, profiles=profiles)
 
 
 def suggest_columns(columns: list[str], field_name: str, n: int = 3) -> list[str]:

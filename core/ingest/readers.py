@@ -15,15 +15,21 @@ import csv
 import gzip
 import io
 import logging
-import os
-import tempfile
-import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.store import config
+from core.ingest.text import (
+    SourceError,
+    detect_encoding,
+    has_header,
+    split_line,
+    split_to_tsv,
+    text_layout,
+    tmp_path,
+    transcode,
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +38,7 @@ SAMPLE_BYTES = 1 << 20
 # small memory_limit. 16 MB keeps room under 64 MB and must stay above the longest line allowed.
 MAX_LINE_BYTES = 10_000_000
 CSV_BUFFER_BYTES = 16 << 20
-TEMP_TTL_S = 24 * 3600  # converted copies (UTF-8 text, Excel as Parquet) left behind
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson", ".gz", ".parquet", ".xlsx"}
-_DELIMITERS = [",", ";", "\t", "|"]
 _BINARY_MAGIC = {
     b"%PDF": "a PDF document",
     b"\x89PNG": "a PNG image",
@@ -44,10 +48,6 @@ _BINARY_MAGIC = {
     b"SQLite format 3": "an SQLite database",
     b"\x7fELF": "a program",
 }
-
-
-class SourceError(ValueError):
-    """A file that cannot be read as a table, with what to do about it."""
 
 
 @dataclass
@@ -63,6 +63,7 @@ class Source:
     delimiter: str | None = None
     notes: list[str] = field(default_factory=list)
     temp_files: list[Path] = field(default_factory=list)
+    header: bool = True  # the first line names the columns (else line 1 is the first row)
 
     @property
     def name(self) -> str:
@@ -72,27 +73,6 @@ class Source:
         """Remove temporary files made while reading."""
         for tmp in self.temp_files:
             tmp.unlink(missing_ok=True)
-
-
-def _tmp_path(suffix: str) -> Path:
-    folder = config.home() / "tmp"
-    folder.mkdir(exist_ok=True)
-    _sweep(folder)
-    fd, name = tempfile.mkstemp(suffix=suffix, dir=folder)
-    os.close(fd)
-    return Path(name)
-
-
-def _sweep(folder: Path) -> None:
-    """Remove converted copies older than ``TEMP_TTL_S``: plans that were never imported (a
-    preview) leave theirs behind, and they hold the file's data, personal columns included."""
-    now = time.time()
-    for old in folder.glob("tmp*"):
-        try:
-            if old.is_file() and now - old.stat().st_mtime > TEMP_TTL_S:
-                old.unlink()
-        except OSError as err:  # another process removed or holds it: leave it
-            log.debug("could not remove %s: %s", old, err)
 
 
 def _head(path: Path, n: int = SAMPLE_BYTES) -> tuple[bytes, bool]:
@@ -106,96 +86,49 @@ def _head(path: Path, n: int = SAMPLE_BYTES) -> tuple[bytes, bool]:
         return fh.read(n), False
 
 
-def detect_encoding(sample: bytes) -> str:
-    """utf-8, utf-16 (from BOM or NUL pattern), cp1252 or latin-1."""
-    if sample.startswith(codecs.BOM_UTF8):
-        return "utf-8"
-    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    if len(sample) >= 4 and sample[1:40:2].count(0) > 15:
-        return "utf-16-le"
-    if len(sample) >= 4 and sample[0:40:2].count(0) > 15:
-        return "utf-16-be"
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        sample.decode("cp1252")
-        return "cp1252"
-    except UnicodeDecodeError:
-        return "latin-1"
-
-
-def sniff_delimiter(text: str, source: str) -> str:
-    """The delimiter whose field count is most consistent over the first lines."""
-    lines = [ln for ln in text.splitlines()[:200] if ln.strip()]
-    if len(lines) > 1 and not text.endswith(("\n", "\r")):
-        lines = lines[:-1]  # the sample may cut the last line
-    best, best_score = ",", (-1.0, 0)
-    for delim in _DELIMITERS:
-        rows = list(csv.reader(lines, delimiter=delim))
-        if not rows or len(rows[0]) < 2:
-            continue
-        width = len(rows[0])
-        agree = sum(1 for r in rows if len(r) == width) / len(rows)
-        score = (agree, width)
-        if score > best_score:
-            best, best_score = delim, score
-    if best_score[0] < 0:
-        raise SourceError(
-            f"{source}: no delimiter found: the first line has a single column. Export the "
-            "table as CSV with a header row (comma, semicolon, tab or | between columns)."
-        )
-    return best
-
-
-def _transcode(path: Path, encoding: str, gz: bool) -> Path:
-    """Stream a non-UTF-8 text file into a temporary UTF-8 file (never read whole)."""
-    out = _tmp_path(".csv")
-    opener = gzip.open if gz else open
-    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    try:
-        with opener(path, "rb") as src, open(out, "wb") as dst:
-            while chunk := src.read(16 << 20):
-                dst.write(decoder.decode(chunk).encode("utf-8"))
-            dst.write(decoder.decode(b"", final=True).encode("utf-8"))
-    except UnicodeDecodeError as err:
-        out.unlink(missing_ok=True)
-        raise SourceError(
-            f"{path.name}: bytes at offset {err.start} are not valid {encoding}. Save the file "
-            "again as UTF-8 (Excel: 'CSV UTF-8') and import it again."
-        ) from err
-    return out
-
-
 def _csv_source(path: Path, sample: bytes, gz: bool) -> Source:
     encoding = detect_encoding(sample)
     text = sample.decode(encoding if encoding != "utf-8" else "utf-8-sig", errors="ignore")
     text = text.lstrip("\ufeff")
     if not text.strip():
         raise SourceError(f"{path.name} is empty: export the table again with its rows.")
-    delimiter = sniff_delimiter(text, path.name)
-    header = next(csv.reader(io.StringIO(text), delimiter=delimiter))
-    columns = _unique_names(header)
+    layout, cuts = text_layout(text, path.name)
     lines = [ln for ln in text.splitlines() if ln.strip()]
-    if len(lines) < 2:
+    if layout in (" ", "fixed"):
+        rows = [split_line(ln, layout, cuts) for ln in lines[:3]]
+    else:
+        rows = list(csv.reader(io.StringIO("\n".join(lines[:3])), delimiter=layout))
+    header = has_header(rows)
+    columns = _unique_names(rows[0]) if header else [f"column_{i + 1}" for i in range(len(rows[0]))]
+    if header and len(lines) < 2:
         raise SourceError(
             f"{path.name} has a header row but no data rows: export it again with its rows."
         )
     target, temps, notes = path, [], []
-    if encoding != "utf-8":
-        target = _transcode(path, encoding, gz)
+    if layout in (" ", "fixed"):
+        target = split_to_tsv(path, encoding, gz, layout, cuts)
+        temps.append(target)
+        notes.append("columns separated by spaces" if layout == " " else
+                     f"fixed-width columns starting at {', '.join(str(c + 1) for c in cuts or [])}")
+        delimiter = "\t"
+    elif encoding != "utf-8":
+        target = transcode(path, encoding, gz)
         temps.append(target)
         notes.append(f"read as {encoding} and converted to UTF-8")
+        delimiter = layout
+    else:
+        delimiter = layout
+    if not header:
+        notes.append("no header row: columns named column_1, column_2, ...")
     params = {"path": str(target), "delim": delimiter, "names": columns}
     relation = (
-        "read_csv($path, delim=$delim, header=true, names=$names, all_varchar=true, skip=0, "
-        "quote='\"', escape='\"', store_rejects=true, rejects_table='csv_rejects', "
-        f"rejects_scan='csv_scans', max_line_size={MAX_LINE_BYTES}, buffer_size={CSV_BUFFER_BYTES})"
+        f"read_csv($path, delim=$delim, header={'true' if header else 'false'}, names=$names, "
+        "all_varchar=true, skip=0, quote='\"', escape='\"', store_rejects=true, "
+        "rejects_table='csv_rejects', rejects_scan='csv_scans', "
+        f"max_line_size={MAX_LINE_BYTES}, buffer_size={CSV_BUFFER_BYTES})"
     )
-    return Source(path, "csv", columns, relation, params, encoding, delimiter, notes, temps)
+    return Source(path, "csv", columns, relation, params, encoding, delimiter, notes, temps,
+                  header=header)
 
 
 def _unique_names(header: list[str]) -> list[str]:
@@ -223,7 +156,7 @@ def _xlsx_source(path: Path) -> Source:
         raise SourceError(f"{path.name}: every sheet is empty or has only a header row.")
     rows = sheet.iter_rows(values_only=True)
     columns = _unique_names(["" if v is None else str(v) for v in next(rows)])
-    out = _tmp_path(".parquet")
+    out = tmp_path(".parquet")
     schema = pa.schema([(c, pa.string()) for c in columns])
     n = 0
     with pq.ParquetWriter(out, schema) as writer:

@@ -1,0 +1,197 @@
+"""Plain-text tables: the encoding, how the columns are separated (a delimiter, runs of spaces
+or fixed positions), whether the first line is a header, and the converted UTF-8 copies that
+DuckDB reads when the file is not UTF-8 CSV already (streamed, never read whole).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import logging
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from core.store import config
+
+log = logging.getLogger(__name__)
+TEMP_TTL_S = 24 * 3600  # converted copies (UTF-8 text, Excel as Parquet) left behind
+_DELIMITERS = [",", ";", "\t", "|"]
+
+
+class SourceError(ValueError):
+    """A file that cannot be read as a table, with what to do about it."""
+
+
+def tmp_path(suffix: str) -> Path:
+    folder = config.home() / "tmp"
+    folder.mkdir(exist_ok=True)
+    _sweep(folder)
+    fd, name = tempfile.mkstemp(suffix=suffix, dir=folder)
+    os.close(fd)
+    return Path(name)
+
+
+def _sweep(folder: Path) -> None:
+    """Remove converted copies older than ``TEMP_TTL_S``: plans that were never imported (a
+    preview) leave theirs behind, and they hold the file's data, personal columns included."""
+    now = time.time()
+    for old in folder.glob("tmp*"):
+        try:
+            if old.is_file() and now - old.stat().st_mtime > TEMP_TTL_S:
+                old.unlink()
+        except OSError as err:  # another process removed or holds it: leave it
+            log.debug("could not remove %s: %s", old, err)
+
+
+def detect_encoding(sample: bytes) -> str:
+    """utf-8, utf-16 (from BOM or NUL pattern), cp1252 or latin-1."""
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if len(sample) >= 4 and sample[1:40:2].count(0) > 15:
+        return "utf-16-le"
+    if len(sample) >= 4 and sample[0:40:2].count(0) > 15:
+        return "utf-16-be"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        sample.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        return "latin-1"
+
+
+def sniff_delimiter(text: str, source: str) -> str:
+    """The delimiter whose field count is most consistent over the first lines."""
+    lines = [ln for ln in text.splitlines()[:200] if ln.strip()]
+    if len(lines) > 1 and not text.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the sample may cut the last line
+    best, best_score = ",", (-1.0, 0)
+    for delim in _DELIMITERS:
+        rows = list(csv.reader(lines, delimiter=delim))
+        if not rows or len(rows[0]) < 2:
+            continue
+        width = len(rows[0])
+        agree = sum(1 for r in rows if len(r) == width) / len(rows)
+        score = (agree, width)
+        if score > best_score:
+            best, best_score = delim, score
+    if best_score[0] < 0:
+        raise SourceError(
+            f"{source}: no delimiter found: the first line has a single column, and the lines do "
+            "not split on spaces or at fixed positions either. Export the table as CSV (comma, "
+            "semicolon, tab or | between columns)."
+        )
+    return best
+
+
+def text_layout(text: str, source: str) -> tuple[str, list[int] | None]:
+    """How the columns of a text file are separated: a delimiter, whitespace (``" "``: runs of
+    spaces), or fixed positions (``"fixed"`` with the cut positions)."""
+    lines = _sample_lines(text)
+    try:
+        delim = sniff_delimiter(text, source)
+        rows = list(csv.reader(lines, delimiter=delim))
+        if rows and len(rows[0]) >= 2 and sum(len(r) == len(rows[0]) for r in rows) >= 0.9 * len(rows):
+            return delim, None
+    except SourceError:
+        delim = None
+    widths = [len(ln.split()) for ln in lines]
+    if widths and widths[0] >= 2 and sum(w == widths[0] for w in widths) >= 0.98 * len(widths):
+        return " ", None
+    cuts = _fixed_cuts(lines)
+    if cuts:
+        return "fixed", cuts
+    if delim:
+        return delim, None
+    return sniff_delimiter(text, source), None  # raises the advice
+
+
+def _sample_lines(text: str) -> list[str]:
+    lines = [ln for ln in text.splitlines()[:200] if ln.strip()]
+    if len(lines) > 1 and not text.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the sample may cut the last line
+    return lines
+
+
+def _fixed_cuts(lines: list[str]) -> list[int] | None:
+    """Start positions of fixed-width columns: where a column of blanks in every line ends."""
+    if len(lines) < 3:
+        return None
+    width = max(len(ln) for ln in lines)
+    padded = [ln.ljust(width) for ln in lines]
+    blank = [all(ln[i] == " " for ln in padded) for i in range(width)]
+    cuts = [0, *(i for i in range(1, width) if blank[i - 1] and not blank[i])]
+    if len(cuts) < 2 or len(lines) < 5:
+        return None
+    # Prose has blank positions by chance; a table's columns are filled on (nearly) every line.
+    bounds = [*cuts[1:], width]
+    filled = [sum(bool(ln[a:b].strip()) for ln in padded) for a, b in zip(cuts, bounds, strict=True)]
+    return cuts if min(filled) >= 0.8 * len(lines) else None
+
+
+def split_line(line: str, layout: str, cuts: list[int] | None) -> list[str]:
+    """The fields of one line of a whitespace- or fixed-width-separated file."""
+    if layout == "fixed" and cuts:
+        bounds = [*cuts[1:], None]
+        return [line[a:b].strip() for a, b in zip(cuts, bounds, strict=True)]
+    return line.split()
+
+
+def transcode(path: Path, encoding: str, gz: bool) -> Path:
+    """Stream a non-UTF-8 text file into a temporary UTF-8 file (never read whole)."""
+    out = tmp_path(".csv")
+    opener = gzip.open if gz else open
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    try:
+        with opener(path, "rb") as src, open(out, "wb") as dst:
+            while chunk := src.read(16 << 20):
+                dst.write(decoder.decode(chunk).encode("utf-8"))
+            dst.write(decoder.decode(b"", final=True).encode("utf-8"))
+    except UnicodeDecodeError as err:
+        out.unlink(missing_ok=True)
+        raise SourceError(
+            f"{path.name}: bytes at offset {err.start} are not valid {encoding}. Save the file "
+            "again as UTF-8 (Excel: 'CSV UTF-8') and import it again."
+        ) from err
+    return out
+
+
+def has_header(rows: list[list[str]]) -> bool:
+    """False when the first line already holds data: most of its fields are numbers or dates,
+    like the line after it (a header names its columns in words)."""
+    from core.ingest.guess import looks_like_value
+
+    if len(rows) < 2:
+        return True
+    first, second = rows[0], rows[1]
+    both = sum(1 for a, b in zip(first, second) if looks_like_value(a) and looks_like_value(b))
+    return both < max(1, (len(first) + 1) // 2)
+
+
+def split_to_tsv(path: Path, encoding: str, gz: bool, layout: str, cuts: list[int] | None) -> Path:
+    """Stream a space- or fixed-width-separated file into a temporary UTF-8 TSV file."""
+    out = tmp_path(".tsv")
+    opener = gzip.open if gz else open
+    try:
+        with opener(path, "rt", encoding=encoding, errors="strict", newline="") as src, \
+                open(out, "w", encoding="utf-8", newline="") as dst:
+            writer = csv.writer(dst, delimiter="\t", lineterminator="\n")
+            for line in src:
+                line = line.rstrip("\r\n").lstrip("\ufeff")
+                if line.strip():
+                    writer.writerow(split_line(line, layout, cuts))
+    except UnicodeDecodeError as err:
+        out.unlink(missing_ok=True)
+        raise SourceError(
+            f"{path.name}: bytes at offset {err.start} are not valid {encoding}. Save the file "
+            "again as UTF-8 and import it again."
+        ) from err
+    return out
