@@ -19,7 +19,7 @@ import streamlit as st
 
 from core.demo import demo
 from core.segments import cache
-from core.shop import overview
+from core.shop import catalog, overview
 from core.store import config
 from core.store.jobs import JobRunner
 from core.store.store import Store, StoreError
@@ -91,13 +91,19 @@ def page_guard(page: str) -> None:
         st.switch_page("app.py")
 
 
-def page_start(page: str, title: str) -> Store:
-    """The top of a page that needs a shop: frame guard, title, the chosen shop's store."""
+def page_start(page: str, title: str, needs_products: bool = False) -> Store:
+    """The top of a page that needs a shop: frame guard, title, the chosen shop's store; a page
+    about recommendations says plainly why a shop without products cannot have them."""
     page_guard(page)
     st.title(title)
     store = current_store()
     if store is None:
         st.info("Choose or import a shop on the Data page.")
+        st.stop()
+    if needs_products and (why := catalog.why_no_recommendations(store)):
+        st.info(why)
+        st.page_link("pages/segments.py", label="See the shop's customer segments",
+                     icon=":material/scatter_plot:")
         st.stop()
     return store
 

@@ -14,7 +14,7 @@ from core.recommend import recommend
 from core.recommend.types import Controls
 from core.store.jobs import Job
 
-store = ui.page_start("pages/abtest.py", "A/B test")
+store = ui.page_start("pages/abtest.py", "A/B test", needs_products=True)
 shop = store.shop
 runner = ui.jobs()
 JOB = f"abtest-{shop}"

@@ -13,7 +13,7 @@ from core.shop.catalog import DAYPART_NAMES
 from core.shop.features import WEEKDAYS
 from core.store import pseudonym
 
-store = ui.page_start("pages/customer.py", "Customer")
+store = ui.page_start("pages/customer.py", "Customer", needs_products=True)
 shop = store.shop
 USUAL = "their usual"
 

@@ -100,17 +100,32 @@ for i, plan in enumerate(plans):
             st.caption("Olist layout: the tables are joined for you; no mapping needed.")
             edited.append(plan)
             continue
+        if plan.mapping.preset == "remembered":
+            st.caption("This layout was imported into this shop before: its confirmed mapping is "
+                       "used. Change any field below if the export changed.")
         kind = st.selectbox("This table holds", presets.KINDS,
                             index=presets.KINDS.index(plan.kind), key=f"kind_{i}_{plan.label}")
-        base = ingest.remap(plan, kind=kind)
+        base = ingest.remap(plan, kind=kind, sample=ingest.preview(store, plan, ingest.PROFILE_ROWS)
+                            if kind != plan.kind else None)
+        sure = base.mapping.confidence
+        if sure:
+            unsure = [f for f, c in sure.items() if c.confidence != "high"]
+            st.caption("Guessed from the column names and values"
+                       + (f"; check {', '.join(unsure)} (less sure)." if unsure else ", all with "
+                          "high confidence."))
         choice = {}
         cols = st.columns(4)
         for j, (field, required) in enumerate(presets.FIELDS[kind].items()):
             options = [""] + plan.columns
             current = base.mapping.columns.get(field, "")
+            why = (f" Guessed ({sure[field].confidence} confidence) from {sure[field].reason}."
+                   if field in sure else "")
+            mark = {"high": "", "medium": " ?", "low": " ??"}.get(
+                sure[field].confidence if field in sure else "high", "")
             choice[field] = cols[j % 4].selectbox(
-                field + (" *" if required else ""), options, index=options.index(current),
-                help=presets.FIELD_HELP.get(field), key=f"map_{i}_{plan.label}_{kind}_{field}",
+                field + (" *" if required else "") + mark, options, index=options.index(current),
+                help=presets.FIELD_HELP.get(field, "") + why,
+                key=f"map_{i}_{plan.label}_{kind}_{field}",
                 format_func=lambda c: c or "(not in this file)")
         fmt = st.text_input("Date format (leave empty to detect)", key=f"fmt_{i}_{plan.label}",
                             placeholder="%d/%m/%Y %H:%M")
@@ -131,7 +146,10 @@ def show_report(report: ImportReport) -> None:
         m[3].metric("Rejected", f"{t.rejected:,}")
         m[4].metric("Returns / cancellations", f"{t.returns:,}")
         m[5].metric("New in shop", f"{t.inserted:,}")
-        notes = list(t.warnings)
+        for w in t.warnings:
+            if "looks like the line's total" in w:
+                st.warning(w)  # money that does not add up: said before anything lands
+        notes = [w for w in t.warnings if "looks like the line's total" not in w]
         if t.guests:
             notes.append(f"{t.guests:,} guest lines (no customer id): counted in revenue, "
                          "left out of personalization.")
@@ -155,6 +173,7 @@ def show_report(report: ImportReport) -> None:
 b1, b2, _ = st.columns([1, 1, 4])
 check = b1.button("Check (dry run)", key="data_check", use_container_width=True)
 go = b2.button("Import", type="primary", key="data_import", use_container_width=True)
+LAST = "data_last_report"
 if check or go:
     # Plans own temporary files that an import removes: plan again for each run.
     fresh = ingest.plan_paths(store, paths, None if preset == "(detect)" else preset)
@@ -168,13 +187,19 @@ if check or go:
         st.error(str(err))
         st.stop()
     bar.empty()
+    st.session_state[LAST] = (store.shop, [p.name for p in paths], result)
+    if not result.dry_run and result.accepted:
+        st.cache_data.clear()
+        ui.forget_uploads(paths)  # the shop has the data now; the raw copy may hold e-mails
+        st.rerun()  # the shop's cards above count the new rows
+last = st.session_state.get(LAST)
+if last and last[:2] == (store.shop, [p.name for p in paths]):
+    result = last[2]
     if result.dry_run:
         st.info(f"Checked {result.lines_read:,} lines in {result.seconds:.1f}s: nothing written.")
     elif result.accepted:
         st.success(f"Imported {result.accepted:,} lines into {store.shop} in "
                    f"{result.seconds:.1f}s.")
-        st.cache_data.clear()
-        ui.forget_uploads(paths)  # the shop has the data now; the raw copy may hold e-mails
     else:
         st.error("Nothing could be imported: see the rejected rows below.")
     show_report(result)

@@ -10,7 +10,7 @@ from core.fairness import charts as fairness_charts
 from core.recommend import recommend
 from core.recommend.types import Controls
 
-store = ui.page_start("pages/fairness.py", "Fairness")
+store = ui.page_start("pages/fairness.py", "Fairness", needs_products=True)
 shop = store.shop
 st.caption("A recommender left alone favours best-sellers and can serve some customers worse than others. "
            "This audit makes each customer's list as of their last visit, compares it with what they then "

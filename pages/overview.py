@@ -71,9 +71,10 @@ with right:
                                                                          "uncategorised"]).all()}
     if not frames:
         st.info("This shop's data has no device, channel, place or category information.")
-    for tab, (dim, df) in zip(st.tabs([d.capitalize() for d in frames]), frames.items()):
-        with tab:
-            st.plotly_chart(charts.breakdown_bar(df, dim), key=f"ov_bd_{dim}")
+    else:
+        for tab, (dim, df) in zip(st.tabs([d.capitalize() for d in frames]), frames.items()):
+            with tab:
+                st.plotly_chart(charts.breakdown_bar(df, dim), key=f"ov_bd_{dim}")
 
 left, right = st.columns(2)
 with left:

@@ -52,12 +52,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "active": ("active", "isactive", "published", "enabled", "status"),
     "stock": ("stock", "inventory", "inventoryquantity", "variantinventoryqty", "qtyavailable",
               "quantityavailable", "stocklevel", "onhand", "stockquantity", "inventoryqty"),
-    "lat": ("lat", "latitude"),
-    "lon": ("lon", "lng", "long", "longitude"),
+    "lat": ("lat", "latitude"), "lon": ("lon", "lng", "long", "longitude"),
     "first_seen": ("firstseen", "signupdate", "createdat", "registered", "since", "joined"),
     "consent_profiling": ("consentprofiling", "consent", "marketingconsent", "acceptsmarketing"),
-    "age_band": ("ageband", "agegroup", "age"),
-    "gender": ("gender", "sex"),
+    "age_band": ("ageband", "agegroup", "age"), "gender": ("gender", "sex"),
     "rating": ("rating", "stars", "score", "reviewscore", "overall"),
     "text": ("text", "reviewtext", "review", "comment", "body", "message"),
 }
@@ -116,7 +114,7 @@ _WORDS: dict[str, tuple[set[str], set[str], set[str]]] = {
                    _LINE | _TAX | {"net", "gross", "price"},
                    {"order", "grand", "shipping", "discount", "fee", "fees", "refunded", "basket",
                     "invoice", "cart", "coupon", "tax", "taxes", "vat", "converted", "balance"}),
-    "title": ({"title", "name"}, _LINE | {"listing", "variant"},
+    "title": ({"title", "name", "description"}, _LINE | {"listing", "variant"},
               {"customer", "ship", "shipping", "billing", "first", "last", "full", "buyer", "user",
                "store", "shop", "file", "device", "employee", "category", "brand", "vendor",
                "price", "point"}),
@@ -280,11 +278,9 @@ def content_fit(field: str, p: Profile) -> float:
         if p.numeric < 0.9 or p.dates > 0.5:
             return 0.1
         return 1.0 if p.integer >= 0.9 else 0.7
-    if f in ("unit_price", "line_total"):
-        if p.filled < 0.9:
-            return 0.2  # on an order's first line only: an order's amount, not a line's
-        return 1.0 if p.numeric >= 0.9 and p.dates < 0.5 else 0.1
-    if f in ("lat", "lon"):
+    if f in ("unit_price", "line_total") and p.filled < 0.9:
+        return 0.2  # on an order's first line only: an order's amount, not a line's
+    if f in ("unit_price", "line_total", "lat", "lon"):
         return 1.0 if p.numeric >= 0.9 and p.dates < 0.5 else 0.1
     if f in ("customer_id", "order_id", "product_id", "session_id"):
         if p.dates >= 0.8 or (p.two_decimals >= 0.8 and p.integer < 0.5):
@@ -347,4 +343,7 @@ def choose(fields: list[str], columns: list[str], profiles: dict[str, Profile]) 
         if f in chosen or c in used:
             continue
         chosen[f], _ = Choice(c, round(score, 2), why), used.add(c)
+    if "title" in chosen and "product_id" not in chosen and "description" in words(
+            chosen["title"].column):
+        del chosen["title"]  # a payment's description ("Order #1001") is not a product
     return chosen

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from core.ingest.presets import SPEND_ONLY_PRODUCT
 from core.shop.features import DAYPART_SQL, DAYPARTS
 from core.store.store import Store
 
@@ -191,3 +192,22 @@ def _one_hot(values: pd.Series) -> sp.csr_matrix:
     rows = np.flatnonzero((codes >= 0) & (values.to_numpy() != ""))
     return sp.csr_matrix((np.ones(len(rows), np.float32), (rows, codes[rows])),
                          shape=(len(values), max(len(uniques), 1)))
+
+
+MIN_PRODUCTS = 5  # fewer: every list would hold the whole catalog, nothing is chosen
+
+
+def why_no_recommendations(store: Store) -> str | None:
+    """Why this shop cannot get recommendations, in plain words (None when it can)."""
+    n = int(store.scalar("SELECT count(*) FROM products WHERE is_product AND product_id <> ?",
+                         [SPEND_ONLY_PRODUCT]))
+    if n == 0 and store.scalar("SELECT count(*) FROM events"):
+        return ("This shop's history has no product ids (a spend-only export: who bought, when "
+                "and for how much). Recommendations choose products, so they need an export "
+                "with a product or SKU column. Revenue, orders, customer value, churn and "
+                "segments work on what is there.")
+    if n < MIN_PRODUCTS:
+        return (f"This shop sells {n} product{'s' if n != 1 else ''}: with fewer than "
+                f"{MIN_PRODUCTS}, every list of recommendations would simply show them all. "
+                "Import an export with the whole catalog to preview recommendations.")
+    return None
