@@ -50,7 +50,62 @@ else:
 st.caption(f"Stored in {store.path}. Customer ids are pseudonymised on import (keyed hash); "
            "e-mails, phones, names and addresses are never stored.")
 
+def show_report(report: ImportReport) -> None:
+    """Counts, notes and every rejected row of an import or a check."""
+    for t in report.tables:
+        st.markdown(f"**{t.file}** ({t.kind}, layout {t.preset})")
+        m = st.columns(6)
+        m[0].metric("Lines read", f"{t.lines_read:,}")
+        m[1].metric("Accepted", f"{t.accepted:,}")
+        m[2].metric("Fixed", f"{t.fixed:,}")
+        m[3].metric("Rejected", f"{t.rejected:,}")
+        m[4].metric("Returns / cancellations", f"{t.returns:,}")
+        m[5].metric("New in shop", f"{t.inserted:,}")
+        for w in t.warnings:
+            if "looks like the line's total" in w:
+                st.warning(w)  # money that does not add up: said before anything lands
+        notes = [w for w in t.warnings if "looks like the line's total" not in w]
+        if t.guests:
+            notes.append(f"{t.guests:,} guest lines (no customer id): counted in revenue, "
+                         "left out of personalization.")
+        if t.non_product:
+            notes.append(f"{t.non_product:,} non-product lines (postage, fees) kept out of the "
+                         "product catalog.")
+        if t.already_present:
+            notes.append(f"{t.already_present:,} lines were already in the shop and were skipped.")
+        notes += [f"Fixed {n:,} x {k.replace('_', ' ')}." for k, n in t.fixes.items()]
+        for note in notes:
+            st.caption(note)
+        if t.rejections:
+            frame = pd.DataFrame([r.__dict__ for r in t.rejections])
+            st.dataframe(frame, hide_index=True, height=220)
+            st.download_button("Download rejected rows (CSV)",
+                               ui.safe_table(frame).to_csv(index=False).encode("utf-8"),
+                               file_name=f"{Path(t.file).stem}-rejected.csv",
+                               key=f"dl_{t.file}_{report.dry_run}")
+
+
 # -- choose files -----------------------------------------------------------------------------
+LAST = "data_last_report"  # (shop, file names, report) of the last check or import
+IMPORTED = "data_imported_uploads"  # file ids of uploads already imported: never saved again
+
+
+def show_last(names: list[str]) -> None:
+    """The last check's or import's outcome, while the same files (or none, after an upload) are chosen."""
+    last = st.session_state.get(LAST)
+    if not last or last[:2] != (store.shop, names):
+        return
+    result = last[2]
+    if result.dry_run:
+        st.info(f"Checked {result.lines_read:,} lines in {result.seconds:.1f}s: nothing written.")
+    elif result.accepted:
+        st.success(f"Imported {result.accepted:,} lines into {store.shop} in "
+                   f"{result.seconds:.1f}s.")
+    else:
+        st.error("Nothing could be imported: see the rejected rows below.")
+    show_report(result)
+
+
 st.subheader("Import")
 how = st.radio("Source", ["Upload files", "A file or folder on this computer"],
                horizontal=True, key="data_how")
@@ -60,8 +115,12 @@ if how == "Upload files":
         "Orders, events, products, customers or reviews: CSV/TSV, Excel .xlsx, Parquet, JSON "
         "lines", accept_multiple_files=True, key="data_upload",
         type=["csv", "tsv", "txt", "xlsx", "parquet", "json", "jsonl", "ndjson", "gz"])
-    if files:
-        paths = ui.save_uploads(store.shop, files)
+    done = st.session_state.setdefault(IMPORTED, set())
+    new = [f for f in files or [] if f.file_id not in done]
+    if files and not new:
+        st.caption("These files are imported: remove them above or add another export.")
+    if new:  # the uploader keeps its files after an import: only new ones are copied to disk
+        paths = ui.save_uploads(store.shop, new)
 else:
     raw = st.text_input("Path", key="data_path",
                         placeholder="/home/me/exports/orders.csv  or a folder of related tables")
@@ -73,6 +132,7 @@ labels = {p.name: p.label for p in presets.PRESETS} | {"generic": "Generic (gues
                                                          "(detect)": "Detect automatically"}
 preset = st.selectbox("Layout", names, format_func=lambda n: labels[n], key="data_preset")
 if not paths:
+    show_last([])  # right after an upload's import: the uploader is empty, the report stays
     st.caption("Try the demo export: `sample_data/demo_small` (a folder of four tables), or "
                "your shop's Shopify/WooCommerce orders export or UCI Online Retail files.")
     st.stop()
@@ -135,45 +195,9 @@ for i, plan in enumerate(plans):
             st.error(str(err))
 
 
-def show_report(report: ImportReport) -> None:
-    """Counts, notes and every rejected row of an import or a check."""
-    for t in report.tables:
-        st.markdown(f"**{t.file}** ({t.kind}, layout {t.preset})")
-        m = st.columns(6)
-        m[0].metric("Lines read", f"{t.lines_read:,}")
-        m[1].metric("Accepted", f"{t.accepted:,}")
-        m[2].metric("Fixed", f"{t.fixed:,}")
-        m[3].metric("Rejected", f"{t.rejected:,}")
-        m[4].metric("Returns / cancellations", f"{t.returns:,}")
-        m[5].metric("New in shop", f"{t.inserted:,}")
-        for w in t.warnings:
-            if "looks like the line's total" in w:
-                st.warning(w)  # money that does not add up: said before anything lands
-        notes = [w for w in t.warnings if "looks like the line's total" not in w]
-        if t.guests:
-            notes.append(f"{t.guests:,} guest lines (no customer id): counted in revenue, "
-                         "left out of personalization.")
-        if t.non_product:
-            notes.append(f"{t.non_product:,} non-product lines (postage, fees) kept out of the "
-                         "product catalog.")
-        if t.already_present:
-            notes.append(f"{t.already_present:,} lines were already in the shop and were skipped.")
-        notes += [f"Fixed {n:,} x {k.replace('_', ' ')}." for k, n in t.fixes.items()]
-        for note in notes:
-            st.caption(note)
-        if t.rejections:
-            frame = pd.DataFrame([r.__dict__ for r in t.rejections])
-            st.dataframe(frame, hide_index=True, height=220)
-            st.download_button("Download rejected rows (CSV)",
-                               ui.safe_table(frame).to_csv(index=False).encode("utf-8"),
-                               file_name=f"{Path(t.file).stem}-rejected.csv",
-                               key=f"dl_{t.file}_{report.dry_run}")
-
-
 b1, b2, _ = st.columns([1, 1, 4])
 check = b1.button("Check (dry run)", key="data_check", use_container_width=True)
 go = b2.button("Import", type="primary", key="data_import", use_container_width=True)
-LAST = "data_last_report"
 if check or go:
     # Plans own temporary files that an import removes: plan again for each run.
     fresh = ingest.plan_paths(store, paths, None if preset == "(detect)" else preset)
@@ -187,19 +211,13 @@ if check or go:
         st.error(str(err))
         st.stop()
     bar.empty()
-    st.session_state[LAST] = (store.shop, [p.name for p in paths], result)
+    uploaded = how == "Upload files"
+    st.session_state[LAST] = (store.shop, [] if uploaded and result.accepted and not
+                              result.dry_run else [p.name for p in paths], result)
     if not result.dry_run and result.accepted:
         st.cache_data.clear()
         ui.forget_uploads(paths)  # the shop has the data now; the raw copy may hold e-mails
+        if uploaded:  # the uploader still holds the files: the rerun must not copy them again
+            st.session_state[IMPORTED] |= {f.file_id for f in new}
         st.rerun()  # the shop's cards above count the new rows
-last = st.session_state.get(LAST)
-if last and last[:2] == (store.shop, [p.name for p in paths]):
-    result = last[2]
-    if result.dry_run:
-        st.info(f"Checked {result.lines_read:,} lines in {result.seconds:.1f}s: nothing written.")
-    elif result.accepted:
-        st.success(f"Imported {result.accepted:,} lines into {store.shop} in "
-                   f"{result.seconds:.1f}s.")
-    else:
-        st.error("Nothing could be imported: see the rejected rows below.")
-    show_report(result)
+show_last([p.name for p in paths])
