@@ -9,7 +9,6 @@ keyed by the shop's data version, which changes with every import.
 from __future__ import annotations
 
 import shutil
-import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -20,30 +19,16 @@ import streamlit as st
 from core.demo import demo
 from core.segments import cache
 from core.shop import catalog, overview
-from core.store import config
+from core.store import config, scratch
 from core.store.jobs import JobRunner
 from core.store.store import Store, StoreError
 
 SHOP_KEY = "shop"
 FRAMED, WANTED = "_framed_by_app", "_wanted_page"
-UPLOAD_TTL_S = 24 * 3600  # uploaded copies left behind (an abandoned import) are removed after
-
-
-def _uploads_root() -> Path:
-    return config.home() / "tmp" / "uploads"
-
-
-def _upload_folder(shop: str) -> Path:
-    return _uploads_root() / config.check_shop_name(shop)
-
-
 def save_uploads(shop: str, files: Iterable[Any]) -> list[Path]:
-    """Copy uploaded files to disk once (reruns reuse them); sweep stale copies."""
-    folder = _upload_folder(shop)
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.iterdir():
-        if time.time() - old.stat().st_mtime > UPLOAD_TTL_S:
-            old.unlink(missing_ok=True)
+    """Copy uploaded files to disk once (reruns reuse them), as this process's scratch files:
+    removed after their import, or by the next shoplens start if this process is killed."""
+    folder = scratch.upload_folder(shop)
     paths = []
     for up in files:
         target = folder / Path(up.name).name
@@ -56,8 +41,9 @@ def save_uploads(shop: str, files: Iterable[Any]) -> list[Path]:
 
 def forget_uploads(paths: Iterable[Path]) -> None:
     """Delete uploaded copies once imported (paths outside the upload folder are left alone)."""
+    uploads = scratch.folder() / "uploads"
     for path in paths:
-        if path.parent.parent == _uploads_root():
+        if uploads in path.parents:
             path.unlink(missing_ok=True)
 
 

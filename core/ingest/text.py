@@ -9,15 +9,11 @@ import codecs
 import csv
 import gzip
 import logging
-import os
-import tempfile
-import time
 from pathlib import Path
 
-from core.store import config
+from core.store import scratch
 
 log = logging.getLogger(__name__)
-TEMP_TTL_S = 24 * 3600  # converted copies (UTF-8 text, Excel as Parquet) left behind
 _DELIMITERS = [",", ";", "\t", "|"]
 
 
@@ -26,24 +22,9 @@ class SourceError(ValueError):
 
 
 def tmp_path(suffix: str) -> Path:
-    folder = config.home() / "tmp"
-    folder.mkdir(exist_ok=True)
-    _sweep(folder)
-    fd, name = tempfile.mkstemp(suffix=suffix, dir=folder)
-    os.close(fd)
-    return Path(name)
-
-
-def _sweep(folder: Path) -> None:
-    """Remove converted copies older than ``TEMP_TTL_S``: plans that were never imported (a
-    preview) leave theirs behind, and they hold the file's data, personal columns included."""
-    now = time.time()
-    for old in folder.glob("tmp*"):
-        try:
-            if old.is_file() and now - old.stat().st_mtime > TEMP_TTL_S:
-                old.unlink()
-        except OSError as err:  # another process removed or holds it: leave it
-            log.debug("could not remove %s: %s", old, err)
+    """A scratch file for a converted copy: removed by its import on every exit, and by the next
+    shoplens process to start if this one is killed."""
+    return scratch.scratch_file(suffix)
 
 
 def detect_encoding(sample: bytes) -> str:

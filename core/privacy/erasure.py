@@ -81,11 +81,8 @@ def erase(store: Store, keys: list[str], compact: bool = True) -> Erasure:
 def _sweep_copies(store: Store) -> None:
     """Remove uploaded and converted copies of import files (they hold whole exports, raw ids
     included): an erasure must not leave the customer in a temporary file."""
-    from core.store import config
-    root = config.home() / "tmp"
-    for path in [*root.glob("*"), *(root / "uploads" / store.shop).glob("*")]:
-        if path.is_file():
-            path.unlink(missing_ok=True)
+    from core.store import scratch
+    scratch.remove_all(store.shop)
 
 
 def _erase_rejections(tx: Transaction, store: Store, keys: set[str]) -> int:

@@ -48,5 +48,5 @@ def secrets_dir() -> Path:
 def list_shops() -> list[str]:
     """Names of the shops that have a database file, sorted, demo first."""
     names = sorted(p.stem for p in (home() / "shops").glob("*.duckdb")
-                   if not p.stem.endswith(BUILDING_SUFFIX))
+                   if not p.stem.endswith(BUILDING_SUFFIX) and not p.name.startswith("."))
     return sorted(names, key=lambda n: (n != DEMO_SHOP, n))

@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from core.store import config, schema
+from core.store import config, schema, scratch
 from core.store.schema import DATA_TABLES
 
 log = logging.getLogger(__name__)
@@ -85,8 +85,11 @@ class Store:
             con = duckdb.connect(str(path), read_only=read_only, config=settings)
         except duckdb.Error as err:
             raise _explain_open_error(path, err) from err
+        scratch.sweep_once()  # copies left by a killed import hold whole exports: gone at start
         store = cls(con, path, shop, read_only)
         if not read_only:
+            # this process holds the file: a rewrite's copy beside it is an interrupted one's
+            path.with_name(f".{path.stem}.compact.duckdb").unlink(missing_ok=True)
             store._migrate()
             if store.schema_version() >= 3 and store.scalar(
                     "SELECT count(*) FROM settings WHERE name = 'compact_pending'"):
