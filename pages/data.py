@@ -68,6 +68,9 @@ def show_report(report: ImportReport) -> None:
         if t.guests:
             notes.append(f"{t.guests:,} guest lines (no customer id): counted in revenue, "
                          "left out of personalization.")
+        if t.free:
+            notes.append(f"{t.free:,} free lines (price 0, e.g. gifts): counted as purchases, "
+                         "adding nothing to revenue.")
         if t.non_product:
             notes.append(f"{t.non_product:,} non-product lines (postage, fees) kept out of the "
                          "product catalog.")

@@ -21,7 +21,7 @@ C536379,D,Discount,-1,2010-12-01 09:41:00,27.50,14527,United Kingdom
 """
 ALL_BAD = """InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country
 1,A,a,one,2010-12-01 08:26:00,2.55,1,UK
-2,B,b,1,2010-12-01 08:26:00,0,1,UK
+2,B,b,1,2010-12-01 08:26:00,NaN,1,UK
 3,C,c,1,2010-12-01 08:26:00,-4,1,UK
 """
 
@@ -51,7 +51,7 @@ def test_nothing_importable_exits_1(shoplens_home: Path, write_file, run_python)
     report = json.loads(done.stdout)
     assert (report["accepted"], report["rejected"]) == (0, 3)
     rules = report["tables"][0]["rejected_by_rule"]
-    assert rules == {"bad_quantity": 1, "zero_unit_price": 1, "negative_unit_price": 1}
+    assert rules == {"bad_quantity": 1, "nonfinite_unit_price": 1, "negative_unit_price": 1}
 
 
 def test_unknown_file_exits_2_with_a_clear_message(shoplens_home: Path, tmp_path: Path,

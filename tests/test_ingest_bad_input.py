@@ -224,12 +224,13 @@ def test_bad_numbers_are_rejected_with_column_and_value(store: Store, write_file
         ("numbers.csv", 3, "qty", "1.5", "bad_quantity"),
         ("numbers.csv", 4, "qty", "0", "zero_quantity"),
         ("numbers.csv", 5, "price", "-2.00", "negative_unit_price"),
-        ("numbers.csv", 6, "price", "0", "zero_unit_price"),
         ("numbers.csv", 7, "price", "free", "bad_unit_price"),
     ]
-    assert (table.lines_read, table.accepted, table.rejected) == (8, 2, 6)
+    assert (table.lines_read, table.accepted, table.rejected) == (8, 3, 5)
     assert table.fixes == {"unit_price_cleaned": 1, "quantity_defaulted_to_1": 1}
-    assert dict(store.rows("SELECT order_id, unit_price FROM events")) == {"o7": 4.5, "o8": 9.99}
+    assert table.free == 1  # price 0: a free line, a purchase that adds nothing to revenue
+    assert dict(store.rows("SELECT order_id, unit_price FROM events")) == {
+        "o5": 0.0, "o7": 4.5, "o8": 9.99}
     neg = table.rejections[3]
     assert "negative price" in neg.problem and "returns" in neg.suggestion
 
@@ -271,11 +272,28 @@ def test_malformed_lines_keep_true_line_numbers(store: Store, write_file) -> Non
     assert store.scalar("SELECT count(*) FROM rejections") == 4
 
 
+def test_non_finite_numbers_and_converted_quantities(store: Store, write_file) -> None:
+    """NaN and infinities never reach revenue; a quantity is read only when it is written in
+    digits ('3 pcs' is a named fix, hex and exponents are rejected)."""
+    bad_prices = ["NaN", "nan", "inf", "-inf", "Infinity", "1e309"]
+    text = (HEADER + "".join(line(i, price=p) for i, p in enumerate(bad_prices))
+            + line(10, qty="3 pcs") + line(11, qty="0x10") + line(12, qty="1e3")
+            + line(13, qty="inf") + line(14, qty="\"1,000\"") + line(15, qty="2"))
+    table = import_one(store, write_file("numbers.csv", text))
+    rules = {(r.value, r.rule) for r in table.rejections}
+    assert rules == {*((p, "nonfinite_unit_price") for p in bad_prices), ("0x10", "bad_quantity"),
+                     ("1e3", "bad_quantity"), ("inf", "bad_quantity")}
+    assert table.fixes.get("quantity_unit_removed") == 1
+    assert dict(store.rows("SELECT order_id, quantity FROM events")) == {
+        "o10": 3, "o14": 1000, "o15": 2}
+    assert store.scalar("SELECT bool_and(isfinite(unit_price)) FROM events")
+
+
 def test_rejections_are_kept_in_the_store(store: Store, write_file) -> None:
-    text = HEADER + line(1) + line(2, qty="abc") + line(3, price="0")
+    text = HEADER + line(1) + line(2, qty="abc") + line(3, price="NaN")
     import_one(store, write_file("r.csv", text))
     rows = store.rows("SELECT import_id, file, row_number, column_name, value, rule, suggestion "
                       "FROM rejections ORDER BY row_number")
     assert [r[:6] for r in rows] == [(1, "r.csv", 3, "qty", "abc", "bad_quantity"),
-                                     (1, "r.csv", 4, "price", "0", "zero_unit_price")]
+                                     (1, "r.csv", 4, "price", "NaN", "nonfinite_unit_price")]
     assert all(r[6] for r in rows)

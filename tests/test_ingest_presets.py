@@ -83,47 +83,43 @@ def test_uci_online_retail(store: Store, write_file) -> None:
     assert table.preset == "uci_online_retail"
     assert table.kind == "events"
     assert table.lines_read == 6
-    assert table.accepted == 4
+    assert table.accepted == 5
     assert table.returns == 1
-    assert table.rejected == 1
-    assert table.rejected_by_rule == {"zero_unit_price": 1}
+    assert table.rejected == 0
+    assert table.free == 1  # the hand warmer at price 0: a free line, kept as a purchase
     assert table.guests == 1
     assert table.non_product == 1
     # one date with day 13 decides month/day order for the whole column
     assert table.date_format == "MM/DD/YYYY hh:mm"
 
-    rejected = table.rejections[0]
-    assert (rejected.file, rejected.row, rejected.column, rejected.value, rejected.rule) == (
-        "Online Retail.csv", 6, "UnitPrice", "0", "zero_unit_price")
-
     ret = store.rows("SELECT event_type, quantity, product_id, order_id, ts FROM events "
                      "WHERE order_id = 'C536379'")
     assert ret == [("return", 2, "85123A", "C536379", datetime(2010, 12, 13, 9, 41))]
-    assert store.scalar("SELECT count(*) FROM events WHERE event_type = 'purchase'") == 4
+    assert store.scalar("SELECT count(*) FROM events WHERE event_type = 'purchase'") == 5
     assert store.scalar("SELECT min(quantity) FROM events") > 0
     guest = store.rows("SELECT customer_key, product_id FROM events WHERE customer_key IS NULL")
     assert guest == [(None, "22752")]
     assert dict(store.rows("SELECT product_id, is_product FROM products")) == {
-        "85123A": True, "71053": True, "POST": False, "22752": True}
+        "85123A": True, "71053": True, "POST": False, "22752": True, "22633": True}
     assert store.scalar("SELECT count(*) FROM customers") == 2  # 17850 and 12583; guests aren't
     assert store.rows("SELECT ts FROM events WHERE product_id = '71053'") == [
         (datetime(2010, 12, 1, 8, 26),)]
     assert store.scalar("SELECT c.country FROM customers c JOIN events e USING (customer_key) "
                         "WHERE e.product_id = 'POST'") == "France"
     recorded = store.rows("SELECT file, row_number, column_name, value, rule FROM rejections")
-    assert recorded == [("Online Retail.csv", 6, "UnitPrice", "0", "zero_unit_price")]
+    assert recorded == []
     imports = store.rows("SELECT preset, lines_read, accepted, rejected, returns, inserted "
                          "FROM imports")
-    assert imports == [("uci_online_retail", 6, 4, 1, 1, 5)]
+    assert imports == [("uci_online_retail", 6, 5, 0, 1, 6)]
 
 
 def test_online_retail_ii_spelling(store: Store, write_file) -> None:
     table = _import(store, write_file("online_retail_II.csv", RETAIL_II))
     assert table.preset == "online_retail_ii"
-    assert (table.lines_read, table.accepted, table.rejected, table.returns) == (6, 4, 1, 1)
-    assert table.rejected_by_rule == {"zero_unit_price": 1}
+    assert (table.lines_read, table.accepted, table.rejected, table.returns) == (6, 5, 0, 1)
+    assert table.rejected_by_rule == {} and table.free == 1
     assert table.guests == 1
-    assert table.non_product == 1  # POST (the zero-priced 'M' line was rejected)
+    assert table.non_product == 2  # POST and the zero-priced manual 'M' line, kept out of the catalog
     assert table.date_format == "YYYY-MM-DD hh:mm:ss"
     assert store.rows("SELECT event_type, quantity FROM events WHERE order_id = 'C489449'") == [
         ("return", 12)]
@@ -323,7 +319,7 @@ def test_detect_presets(columns: list[str], preset: str) -> None:
 def test_every_table_is_empty_after_a_dry_run(store: Store, write_file) -> None:
     report = ingest.import_paths(store, [write_file("orders.csv", UCI)], dry_run=True)
     assert report.dry_run and not report.committed
-    assert report.tables[0].accepted == 4
+    assert report.tables[0].accepted == 5
     assert store.table_counts() == dict.fromkeys(DATA_TABLES, 0)
     assert store.scalar("SELECT count(*) FROM imports") == 0
     assert store.scalar("SELECT count(*) FROM rejections") == 0

@@ -82,6 +82,8 @@ def _summary(report: ImportReport) -> str:
                 for f, c in t.columns.items()))
         if t.guests:
             lines.append(f"  {t.guests:,} guest lines (no customer id): revenue only")
+        if t.free:
+            lines.append(f"  {t.free:,} free lines (price 0): counted as purchases, no revenue")
         if t.non_product:
             lines.append(f"  {t.non_product:,} non-product lines (postage, fees) kept out of "
                          "the catalog")

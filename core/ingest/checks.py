@@ -92,7 +92,8 @@ def ts_expr(col: str, fmt: str, param: str, clean: bool = True) -> str:
 def number_expr(col: str) -> str:
     """SQL: text -> DOUBLE; '£1,234.50', '3,50 €' and '1.234,5' are cleaned; else NULL.
 
-    Plain numbers take the first, cheap branch (DuckDB's coalesce is lazy).
+    Plain numbers take the first, cheap branch (DuckDB's coalesce is lazy). 'NaN', 'inf' and
+    overflowing exponents parse as DOUBLE too: the rules reject them (``finite_conditions``).
     """
     cleaned = f"regexp_replace({col}, '[^0-9,.\\-]', '', 'g')"
     return (
@@ -104,6 +105,31 @@ def number_expr(col: str) -> str:
         f"WHEN {cleaned} ~ '^-?\\d+,\\d+$' THEN try_cast(replace({cleaned}, ',', '.') AS DOUBLE) "
         f"ELSE try_cast({cleaned} AS DOUBLE) END)"
     )
+
+
+PLAIN_QUANTITY = r"^[+-]?[0-9][0-9.,]*$"  # digits, with separators: 2, 2.0, 1,000, 12.500
+UNIT_QUANTITY = r"^[+-]?[0-9]+ *[A-Za-z][A-Za-z.]{0,5}$"  # 3 pcs, 2x, 4 Stk.
+
+
+def quantity_expr(col: str) -> str:
+    """SQL: a count of units -> DOUBLE, read strictly: plain digits (with separators) as
+    numbers, '3 pcs' as 3 (a fix the report names), anything else — hex '0x10', exponents
+    '1e3', words — NULL (rejected: a conversion there would be a guess)."""
+    return (f"CASE WHEN regexp_full_match({col}, '{PLAIN_QUANTITY}') THEN {number_expr(col)} "
+            f"WHEN regexp_full_match({col}, '{UNIT_QUANTITY}') THEN "
+            f"try_cast(regexp_extract({col}, '^[+-]?[0-9]+') AS DOUBLE) END")
+
+
+def unit_quantity(col: str) -> str:
+    """SQL: the quantity carried a unit word ('3 pcs'): counted as a fix."""
+    return f"regexp_full_match({col}, '{UNIT_QUANTITY}')"
+
+
+def finite_conditions(fields: list[str]) -> list[tuple[str, str]]:
+    """NaN and infinities ('NaN', 'inf', 'Infinity', '1e309') are no price or quantity."""
+    return [(f"v_{f} IS NOT NULL AND NOT isfinite(v_{f})", f"nonfinite_{f}")
+            for f in fields if FIELD_TYPES.get(f) in ("number", "integer")
+            and f"nonfinite_{f}" in RULES]
 
 
 def _in_list(words: tuple[str, ...]) -> str:
@@ -154,8 +180,17 @@ RULES: dict[str, Rule] = {
                            "correct the year, or remove the row"),
     "missing_product_id": Rule("product_id", "no product code",
                                "fill in the product code (SKU), or remove the row"),
-    "bad_quantity": Rule("quantity", "not a whole number",
+    "bad_quantity": Rule("quantity", "not a whole number written in digits (hex, exponents "
+                         "and words are not read)",
                          "write the quantity as a whole number such as 2"),
+    "nonfinite_quantity": Rule("quantity", "not a finite number (NaN or infinity)",
+                               "write the quantity as a whole number such as 2"),
+    "nonfinite_unit_price": Rule("unit_price", "not a finite number (NaN or infinity)",
+                                 "write the price as a number such as 4.95"),
+    "nonfinite_line_total": Rule("line_total", "not a finite number (NaN or infinity)",
+                                 "write the line's total as a number such as 19.80"),
+    "nonfinite_price": Rule("price", "not a finite number (NaN or infinity)",
+                            "write the price as a number such as 4.95"),
     "zero_quantity": Rule("quantity", "quantity is 0", "remove the row or set the quantity"),
     "bad_unit_price": Rule("unit_price", "not a number", "write the price as a number such as 4.95"),
     "bad_line_total": Rule("line_total", "not a number",
@@ -163,8 +198,6 @@ RULES: dict[str, Rule] = {
     "negative_unit_price": Rule("unit_price", "negative price",
                                 "record refunds as returns (negative quantity), not as "
                                 "negative prices; adjustments belong outside the sales export"),
-    "zero_unit_price": Rule("unit_price", "price is 0 (free item or stock adjustment)",
-                            "set the real price, or leave adjustments out of the sales export"),
     "unknown_event_type": Rule("event_type", "unknown event type",
                                "use view, cart, purchase or return"),
     "duplicate_row": Rule("*", "the same line appears earlier in the file",

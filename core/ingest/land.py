@@ -146,7 +146,7 @@ def _events(tx: Transaction, plan: TablePlan, report: TableReport, import_id: in
         + "regexp_matches(coalesce(title, ''), ?)), ? FROM (SELECT f.product_id, "
         "arg_max(f.title, f.ts) AS title, arg_max(f.category, f.ts) AS category, "
         "arg_max(f.brand, f.ts) AS brand, median(f.unit_price) FILTER (WHERE f.event_type = "
-        "'purchase') AS price " + _NEW + " GROUP BY f.product_id) "
+        "'purchase' AND f.unit_price > 0) AS price " + _NEW + " GROUP BY f.product_id) "
         "ON CONFLICT (product_id) DO UPDATE SET title = coalesce(products.title, excluded.title),"
         " category = coalesce(products.category, excluded.category), brand = coalesce("
         "products.brand, excluded.brand), price = coalesce(products.price, excluded.price), "

@@ -61,7 +61,7 @@ def _value_expr(f: str, mapped: set[str], formats: dict[str, tuple[str, bool]]) 
 
 
 def _quantity(mapped: set[str]) -> str:
-    qty = (f"CASE WHEN f_quantity IS NULL THEN 1.0 ELSE {checks.number_expr('f_quantity')} END"
+    qty = (f"CASE WHEN f_quantity IS NULL THEN 1.0 ELSE {checks.quantity_expr('f_quantity')} END"
            if "quantity" in mapped else "1.0")
     if "line_total" in mapped:  # a negative total on a positive quantity is a refund line
         return f"CASE WHEN {checks.number_expr('f_line_total')} < 0 THEN -abs({qty}) ELSE {qty} END"
@@ -70,7 +70,9 @@ def _quantity(mapped: set[str]) -> str:
 
 def _conditions(kind: str, mapped: set[str]) -> list[tuple[str, str]]:
     required = [f for f, req in FIELDS[kind].items() if req]
-    conds = checks.typed_conditions([f for f in FIELDS[kind] if f in mapped], required)
+    present = [f for f in FIELDS[kind] if f in mapped]
+    conds = checks.typed_conditions(present, required)
+    conds += checks.finite_conditions(present)
     if kind == "events":
         conds += [
             ("v_product_id IS NULL", "missing_product_id"),
@@ -79,7 +81,6 @@ def _conditions(kind: str, mapped: set[str]) -> list[tuple[str, str]]:
             ("v_quantity <> round(v_quantity)", "bad_quantity"),
             ("v_quantity = 0", "zero_quantity"),
             ("v_unit_price < 0", "negative_unit_price"),
-            ("v_unit_price = 0 AND v_event_type IN ('purchase', 'return')", "zero_unit_price"),
             ("v_event_type NOT IN ('view', 'cart', 'purchase', 'return')", "unknown_event_type"),
         ]
     elif kind == "customers":
@@ -102,6 +103,7 @@ def _fixes(kind: str, mapped: set[str]) -> dict[str, str]:
         out["negative_stock_set_to_0"] = "v_stock < 0"
     if kind == "events" and "quantity" in mapped:
         out["quantity_defaulted_to_1"] = "f_quantity IS NULL"
+        out["quantity_unit_removed"] = checks.unit_quantity("f_quantity")
     if "event_type" in mapped:
         out["event_type_normalised"] = "v_event_type <> lower(f_event_type)"
     if "device" in mapped:
@@ -302,6 +304,9 @@ def _count(tx: Transaction, plan: TablePlan, report: TableReport, fixes: dict[st
         report.guests = int(tx.scalar(
             "SELECT count(*) FROM fin f ANTI JOIN dup d ON f.src_row = d.src_row "
             "WHERE f.customer_key IS NULL AND f.outcome = 'accepted'"))
+        report.free = int(tx.scalar(
+            "SELECT count(*) FROM fin f ANTI JOIN dup d ON f.src_row = d.src_row "
+            "WHERE f.unit_price = 0 AND f.event_type = 'purchase' AND f.outcome = 'accepted'"))
     report.rejected_by_rule = {r: int(n) for r, n in tx.rows(
         "SELECT rule, count(*) FROM rj GROUP BY rule ORDER BY count(*) DESC")}
 

@@ -62,6 +62,7 @@ class TableReport:
     already_present: int = 0
     guests: int = 0
     non_product: int = 0
+    free: int = 0  # purchase lines at price 0 (free items, gifts): purchases, no revenue
     date_format: str | None = None
     columns: dict[str, str] = field(default_factory=dict)  # field -> the column that fed it
     confidence: dict[str, str] = field(default_factory=dict)  # guessed fields: high/medium/low
