@@ -49,6 +49,17 @@ def plan_file(store: Store, path: Path, preset: str | None = None,
         source = readers.open_source(path, _describe(store))
     except readers.SourceError as err:
         raise IngestError(str(err)) from err
+    try:
+        return _plan_source(store, source, preset, mapping)
+    except Exception as err:
+        source.cleanup()
+        if is_duckdb_error(err):
+            raise IngestError(readers.explain_read_error(err, source.path)) from err
+        raise
+
+
+def _plan_source(store: Store, source: readers.Source, preset: str | None,
+                 mapping: Mapping | None) -> TablePlan:
     if source.format == "parquet" and not store.scalar(
             "SELECT count(*) FROM " + source.relation, source.params):
         raise IngestError(f"{source.name} has no rows: export the table again with its rows.")
@@ -252,6 +263,12 @@ def run_import(store: Store, plans: list[TablePlan], dry_run: bool = False,
 def _explain(err: BaseException, plans: list[TablePlan]) -> str:
     text = str(err).split("\n")[0]
     names = ", ".join(p.label for p in plans)
+    if "Maximum line size" in str(err):
+        culprit = next((s.path for p in plans for s in p.sources
+                        if s.format == "csv" and s.name in str(err)), None)
+        if culprit is not None or len(plans) == 1:
+            path = culprit or plans[0].sources[0].path
+            return readers.explain_read_error(err, path) + " Nothing was written."
     if "unicode" in text.lower() or "utf-8" in text.lower():
         return (f"{names}: the file has bytes that are not valid UTF-8 beyond its first part. "
                 "Save it again as UTF-8 (Excel: 'CSV UTF-8') and import it again.")

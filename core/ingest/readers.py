@@ -38,6 +38,8 @@ SAMPLE_BYTES = 1 << 20
 # small memory_limit. 16 MB keeps room under 64 MB and must stay above the longest line allowed.
 MAX_LINE_BYTES = 10_000_000
 CSV_BUFFER_BYTES = 16 << 20
+MAX_EXPANSION = 200  # a gzip export may expand this many times its size ...
+MIN_EXPANSION_BYTES = 256 << 20  # ... or to this much, whichever is more
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson", ".gz", ".parquet", ".xlsx"}
 _BINARY_MAGIC = {
     b"%PDF": "a PDF document",
@@ -86,6 +88,62 @@ def _head(path: Path, n: int = SAMPLE_BYTES) -> tuple[bytes, bool]:
         return fh.read(n), False
 
 
+def check_expansion(path: Path) -> None:
+    """Refuse a gzip file that expands beyond ``MAX_EXPANSION`` times its size (and beyond
+    ``MIN_EXPANSION_BYTES``): a table export compresses 5-20x, a decompression bomb thousands
+    of times. Counting streams the file once and stops at the limit."""
+    size = path.stat().st_size
+    limit = max(MAX_EXPANSION * size, MIN_EXPANSION_BYTES)
+    total = 0
+    try:
+        with gzip.open(path, "rb") as fh:
+            while chunk := fh.read(8 << 20):
+                total += len(chunk)
+                if total > limit:
+                    raise SourceError(
+                        f"{path.name}: the gzip file expands to more than {limit / 1e6:,.0f} MB "
+                        f"({MAX_EXPANSION}x its {size / 1e6:,.1f} MB), more than a table export "
+                        "does: it may be damaged or a decompression bomb. Unpack it yourself "
+                        "and import the plain file if it is genuine."
+                    )
+    except (OSError, EOFError) as err:  # a truncated or corrupt gzip stream
+        raise SourceError(f"{path.name} is a damaged gzip file ({err}): compress the export "
+                          "again, or import it uncompressed.") from err
+
+
+def explain_read_error(err: BaseException, path: Path) -> str:
+    """Advice for DuckDB failing to read ``path``: the real line of an over-long line."""
+    text = str(err).split("\n")[0]
+    if "Maximum line size" in str(err):
+        number, size = _longest_line(path)
+        return (f"{path.name}: line {number:,} is {size / 1e6:,.1f} MB long, over the limit of "
+                f"{MAX_LINE_BYTES / 1e6:,.0f} MB per line. A field whose quote never closes makes "
+                "one line of the rest of the file: check the quotes on that line, or split "
+                "very long texts out of the export.")
+    return f"{path.name} could not be read: {text.removeprefix('Invalid Input Error: ')}"
+
+
+def _longest_line(path: Path) -> tuple[int, int]:
+    """(1-based number, bytes) of the first line over ``MAX_LINE_BYTES``, else the longest."""
+    with open(path, "rb") as raw:
+        gz = raw.read(2) == b"\x1f\x8b"
+    best, length, line = (1, 0), 0, 1
+    with (gzip.open(path, "rb") if gz else open(path, "rb")) as fh:
+        while chunk := fh.read(8 << 20):
+            start = 0
+            while (end := chunk.find(b"\n", start)) >= 0:
+                length += end - start
+                if length > best[1]:
+                    best = (line, length)
+                if length > MAX_LINE_BYTES:
+                    return best
+                line, length, start = line + 1, 0, end + 1
+            length += len(chunk) - start
+    if length > best[1]:
+        best = (line, length)
+    return best
+
+
 def _csv_source(path: Path, sample: bytes, gz: bool) -> Source:
     encoding = detect_encoding(sample)
     text = sample.decode(encoding if encoding != "utf-8" else "utf-8-sig", errors="ignore")
@@ -125,7 +183,8 @@ def _csv_source(path: Path, sample: bytes, gz: bool) -> Source:
         f"read_csv($path, delim=$delim, header={'true' if header else 'false'}, names=$names, "
         "all_varchar=true, skip=0, quote='\"', escape='\"', store_rejects=true, "
         "rejects_table='csv_rejects', rejects_scan='csv_scans', "
-        f"max_line_size={MAX_LINE_BYTES}, buffer_size={CSV_BUFFER_BYTES})"
+        f"max_line_size={MAX_LINE_BYTES}, buffer_size={CSV_BUFFER_BYTES}"
+        + (", compression='gzip')" if gz and target == path else ")")
     )
     return Source(path, "csv", columns, relation, params, encoding, delimiter, notes, temps,
                   header=header)
@@ -201,6 +260,8 @@ def open_source(path: Path | str, describe: Any = None) -> Source:
     if path.stat().st_size == 0:
         raise SourceError(f"{path.name} is empty (0 bytes): export the table again.")
     sample, gz = _head(path)
+    if gz:
+        check_expansion(path)
     for magic, what in _BINARY_MAGIC.items():
         if sample.startswith(magic):
             raise SourceError(
@@ -215,9 +276,18 @@ def open_source(path: Path | str, describe: Any = None) -> Source:
             return _xlsx_source(path)
         raise SourceError(f"{path.name} is a zip archive: unzip it and import the files inside.")
     stripped = sample.lstrip(codecs.BOM_UTF8).lstrip()
+    if stripped[:15].lower().startswith((b"<!doctype html", b"<html", b"<?xml", b"<table")):
+        named = (f", though it is named {path.suffix}" if path.suffix.lower() in
+                 (".xlsx", ".xls", ".csv") else "")
+        raise SourceError(
+            f"{path.name} holds a web page or XML (HTML tags), not a table export{named}. Some "
+            "shops' 'Excel' exports are HTML: open the file in a spreadsheet and save it as .xlsx "
+            "or CSV, then import that file."
+        )
     if stripped[:1] in (b"{", b"["):
         fmt = "newline_delimited" if stripped[:1] == b"{" else "array"
-        relation = "read_json($path, format=$fmt, sample_size=-1)"
+        relation = ("read_json($path, format=$fmt, sample_size=-1"
+                    + (", compression='gzip')" if gz else ")"))
         params = {"path": str(path), "fmt": fmt}
         kind = "jsonl" if fmt == "newline_delimited" else "json"
         return Source(path, kind, _describe(describe, relation, params, path), relation, params)

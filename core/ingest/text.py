@@ -14,6 +14,7 @@ from pathlib import Path
 from core.store import scratch
 
 log = logging.getLogger(__name__)
+csv.field_size_limit(16 << 20)  # a field may be as long as a line (readers.MAX_LINE_BYTES)
 _DELIMITERS = [",", ";", "\t", "|"]
 
 
