@@ -89,3 +89,22 @@ def test_an_interrupted_rewrite_is_not_a_shop(tmp_path: Path, monkeypatch) -> No
     assert config.list_shops() == ["demo"]
     Store.open("demo").close()  # the writer that holds the shop removes it
     assert not leftover.exists()
+
+
+def test_a_short_secret_is_replaced_before_customers_and_refused_after(
+        tmp_path: Path, monkeypatch, write_file) -> None:
+    from ingest_support import HEADER, import_one, line
+
+    from core.ingest.plan import IngestError
+    from core.store import pseudonym
+    from core.store.store import StoreError
+
+    monkeypatch.setenv("SHOPLENS_HOME", str(tmp_path))
+    key = config.secrets_dir() / "s.key"
+    key.write_bytes(b"")  # what a kill -9 during its first write used to leave
+    with Store.open("s") as store:
+        import_one(store, write_file("a.csv", HEADER + line(1)))
+        assert len(key.read_bytes()) == pseudonym.SECRET_BYTES
+        key.write_bytes(b"short")
+        with pytest.raises((StoreError, IngestError), match="secret .* is damaged"):
+            import_one(store, write_file("b.csv", HEADER + line(2, customer="c2")))

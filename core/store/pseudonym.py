@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import secrets
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.store import config
@@ -20,19 +22,54 @@ from core.store import config
 if TYPE_CHECKING:
     from core.store.store import Store
 
+log = logging.getLogger(__name__)
 KEY_PREFIX = "c_"
 _KEY_HEX = 20  # 80 bits: collisions are negligible for any shop's customer count
 
 
+SECRET_BYTES = 32
+
+
 def shop_secret(store: Store) -> bytes:
-    """The shop's pseudonymisation secret, created (0600) on first use."""
-    shop = store.shop
-    path = config.secrets_dir() / f"{config.check_shop_name(shop)}.key"
+    """The shop's pseudonymisation secret, created (0600) on first use.
+
+    It is written whole or not at all (a temporary file, fsync, then a hard link that fails if
+    another process won the race), so a crash never leaves a short key behind. A key that is
+    not ``SECRET_BYTES`` long (an older crash) is replaced while the shop holds no customers and
+    refused once it does: ids hashed with it would be barely pseudonymous."""
+    shop = config.check_shop_name(store.shop)
+    path = config.secrets_dir() / f"{shop}.key"
     if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        _write_secret(path)
+    key = path.read_bytes()
+    if len(key) == SECRET_BYTES:
+        return key
+    if not store.scalar("SELECT count(*) FROM customers"):
+        log.warning("shop %s: its secret was incomplete (%d bytes); made a new one", shop, len(key))
+        path.unlink(missing_ok=True)
+        _write_secret(path)
+        return path.read_bytes()
+    from core.store.store import StoreError
+    raise StoreError(
+        f"Shop {shop!r}: its pseudonymisation secret ({path}) is damaged ({len(key)} bytes, not "
+        f"{SECRET_BYTES}). Restore it from a backup; without it, create the shop again and "
+        "import its exports again (the customer keys made with it cannot be trusted).")
+
+
+def _write_secret(path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(secrets.token_bytes(32))
-    return path.read_bytes()
+            fh.write(secrets.token_bytes(SECRET_BYTES))
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def is_key(text: str) -> bool:
