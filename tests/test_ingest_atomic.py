@@ -29,7 +29,9 @@ def test_reimporting_the_same_file_adds_nothing(store: Store, write_file) -> Non
     first = import_one(store, path)
     assert (first.accepted, first.returns, first.rejected, first.inserted) == (20, 1, 1, 21)
     before = store.table_counts()
+    rejected = store.scalar("SELECT count(*) FROM rejections")
     second = import_one(store, path)
+    assert store.scalar("SELECT count(*) FROM rejections") == rejected  # not recorded twice
     assert (second.accepted, second.returns, second.rejected) == (20, 1, 1)
     assert second.inserted == 0
     assert second.already_present == 21

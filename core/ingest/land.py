@@ -120,8 +120,11 @@ def _rejections(tx: Transaction, plan: TablePlan, report: TableReport, import_id
     tx.register("rule_info", info)
     tx.execute(
         "INSERT INTO rejections SELECT ?, ?, r.row_number, i.column_name, r.value, r.rule, "
-        "i.problem || ': ' || i.fix FROM rj r LEFT JOIN rule_info i USING (rule)",
-        [import_id, plan.label])
+        "i.problem || ': ' || i.fix FROM rj r LEFT JOIN rule_info i USING (rule) "
+        # the same file imported again: its rejections are on record already
+        "WHERE NOT EXISTS (SELECT 1 FROM rejections o WHERE o.file = ? AND o.row_number = "
+        "r.row_number AND o.rule = r.rule AND o.value IS NOT DISTINCT FROM r.value)",
+        [import_id, plan.label, plan.label])
     rows = tx.rows(
         "SELECT r.row_number, i.column_name, r.value, r.rule, i.problem, i.fix FROM rj r "
         "LEFT JOIN rule_info i USING (rule) ORDER BY r.row_number LIMIT ?", [REPORT_ROWS])
