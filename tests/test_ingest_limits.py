@@ -60,3 +60,15 @@ def test_an_over_long_line_names_its_real_line(store: Store, tmp_path: Path) -> 
                                           r"of 10 MB per line"):
         import_one(store, path)
     assert counts(store) == before
+
+
+def test_utf8_with_a_stray_cp1252_byte_stays_utf8(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "orders.csv"
+    good = "".join(f"o{i},2024-01-15 10:00,S{i},CAFÉ crème {i},1,9.99,c1\n" for i in range(20))
+    stray = b"o99,2024-01-15 10:00,S99,Caf" + b"\xe9" + b",1,9.99,c1\n"  # one cp1252 é
+    path.write_bytes(HEADER.encode() + good.encode("utf-8") + stray)
+    table = import_one(store, path)
+    assert table.accepted == 20
+    assert table.rejected_by_rule == {"bad_encoding": 1}
+    titles = {t for (t,) in store.rows("SELECT title FROM products")}
+    assert "CAFÉ crème 3" in titles  # not 'CAFÃ‰'

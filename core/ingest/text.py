@@ -43,6 +43,11 @@ def detect_encoding(sample: bytes) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
+    text = sample.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    good = sum(1 for ch in text if ord(ch) > 127) - bad
+    if good > bad:  # UTF-8 with a few stray bytes: those lines are rejected, not the file garbled
+        return "utf-8"
     try:
         sample.decode("cp1252")
         return "cp1252"
