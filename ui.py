@@ -235,3 +235,31 @@ def forget_people() -> None:
     _engine.clear()
     _customer_data.clear()
     st.cache_data.clear()
+
+
+def job_panel(runner: JobRunner, name: str, show: Callable[[Any], None], every: float = 1.0) -> None:
+    """The named background job's panel: ``show(job)`` (job may be None) drawn in one fragment.
+
+    The panel refreshes itself every ``every`` seconds only while the job runs, and when it sees
+    the job end it reruns the whole page once (so the job's results show everywhere). It never
+    reruns the page during a full run: an ``st.rerun()`` in the middle of a page run cuts the
+    page short, and a refresh timer of the cut run then updates a place the browser no longer
+    has - the front end's "Bad delta path index" error, which blanks the whole page.
+    """
+    job = runner.latest(name)
+    running = job is not None and job.running
+    runs = f"_job_panel_runs_{name}"
+    st.session_state[runs] = token = st.session_state.get(runs, 0) + 1  # one per full run
+
+    @st.fragment(run_every=every if running else None)
+    def panel(token: int, was_running: bool) -> None:
+        seen = f"_job_panel_seen_{name}"
+        refresh = st.session_state.get(seen) == token  # a rerun of the fragment alone
+        st.session_state[seen] = token
+        current = runner.latest(name)
+        show(current)
+        if refresh and was_running and not (current is not None and current.running):
+            st.rerun()
+
+    panel(token, running)
+
