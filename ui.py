@@ -263,3 +263,31 @@ def job_panel(runner: JobRunner, name: str, show: Callable[[Any], None], every: 
 
     panel(token, running)
 
+
+def quiet_closed_tabs() -> None:
+    """No "Exception in ASGI application" traceback in the server log when a tab closes.
+
+    Streamlit's Starlette websocket loop (``starlette_websocket.py``) reads with
+    ``receive_bytes`` and takes any ``RuntimeError`` for a text frame. When the page is sending
+    (a fragment's refresh) as the tab closes, the send fails first, Starlette marks the socket
+    closed, and the next ``receive_bytes`` raises ``WebSocketDisconnected`` - a RuntimeError - so
+    Streamlit calls ``close()`` on the closed socket, which raises again and escapes to uvicorn.
+    Here a read on a socket already known closed raises ``WebSocketDisconnect`` instead, which
+    the loop treats as the client leaving (the same as when the close is read first).
+    Installed once per process from app.py; does nothing where Starlette is not the server.
+    """
+    try:
+        from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+    except ImportError:  # pragma: no cover - another server
+        return
+    original = WebSocket.receive_bytes
+    if getattr(original, "_shoplens_quiet", False):
+        return
+
+    async def receive_bytes(self: WebSocket) -> bytes:
+        if self.application_state == WebSocketState.DISCONNECTED:
+            raise WebSocketDisconnect(code=1006)  # 1006: the connection went away
+        return await original(self)
+
+    receive_bytes._shoplens_quiet = True  # type: ignore[attr-defined]
+    WebSocket.receive_bytes = receive_bytes  # type: ignore[method-assign]
