@@ -5,6 +5,7 @@ import streamlit as st
 import ui
 
 st.set_page_config(page_title="shoplens", page_icon=":material/storefront:", layout="wide")
+ui.quiet_closed_tabs()  # a tab closing mid-update leaves no traceback in the server log
 ui.ensure_demo_shop()
 st.sidebar.markdown("## :material/storefront: shoplens")
 st.sidebar.caption("Personalization for small shops, on your own computer.")

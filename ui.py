@@ -221,3 +221,59 @@ def forget_people() -> None:
     _engine.clear()
     _customer_data.clear()
     st.cache_data.clear()
+
+
+def job_panel(runner: JobRunner, name: str, show: Callable[[Any], None], every: float = 1.0) -> None:
+    """The named background job's panel: ``show(job)`` (job may be None) drawn in one fragment.
+
+    The panel refreshes itself every ``every`` seconds only while the job runs, and when it sees
+    the job end it reruns the whole page once (so the job's results show everywhere). It never
+    reruns the page during a full run: an ``st.rerun()`` in the middle of a page run cuts the
+    page short, and a refresh timer of the cut run then updates a place the browser no longer
+    has - the front end's "Bad delta path index" error, which blanks the whole page.
+    """
+    job = runner.latest(name)
+    running = job is not None and job.running
+    runs = f"_job_panel_runs_{name}"
+    st.session_state[runs] = token = st.session_state.get(runs, 0) + 1  # one per full run
+
+    @st.fragment(run_every=every if running else None)
+    def panel(token: int, was_running: bool) -> None:
+        seen = f"_job_panel_seen_{name}"
+        refresh = st.session_state.get(seen) == token  # a rerun of the fragment alone
+        st.session_state[seen] = token
+        current = runner.latest(name)
+        show(current)
+        if refresh and was_running and not (current is not None and current.running):
+            st.rerun()
+
+    panel(token, running)
+
+
+def quiet_closed_tabs() -> None:
+    """No "Exception in ASGI application" traceback in the server log when a tab closes.
+
+    Streamlit's Starlette websocket loop (``starlette_websocket.py``) reads with
+    ``receive_bytes`` and takes any ``RuntimeError`` for a text frame. When the page is sending
+    (a fragment's refresh) as the tab closes, the send fails first, Starlette marks the socket
+    closed, and the next ``receive_bytes`` raises ``WebSocketDisconnected`` - a RuntimeError - so
+    Streamlit calls ``close()`` on the closed socket, which raises again and escapes to uvicorn.
+    Here a read on a socket already known closed raises ``WebSocketDisconnect`` instead, which
+    the loop treats as the client leaving (the same as when the close is read first).
+    Installed once per process from app.py; does nothing where Starlette is not the server.
+    """
+    try:
+        from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+    except ImportError:  # pragma: no cover - another server
+        return
+    original = WebSocket.receive_bytes
+    if getattr(original, "_shoplens_quiet", False):
+        return
+
+    async def receive_bytes(self: WebSocket) -> bytes:
+        if self.application_state == WebSocketState.DISCONNECTED:
+            raise WebSocketDisconnect(code=1006)  # 1006: the connection went away
+        return await original(self)
+
+    receive_bytes._shoplens_quiet = True  # type: ignore[attr-defined]
+    WebSocket.receive_bytes = receive_bytes  # type: ignore[method-assign]

@@ -4,7 +4,7 @@ This package knows arrays and tensors, not DuckDB or Streamlit: `core/` feeds it
 `EventLog` (models/data.py) and reads back scores and vectors.
 
     data.py           the EventLog / Split / Target contract, the time split, an EventLog as .npz
-    metrics.py        one full-catalog evaluation for every model
+    metrics.py        one full-catalog evaluation for every model; whether a shop's scores mean anything
     estimator.py      the Baseline contract and the sparse history / training matrices
     baselines.py      popularity, recent popularity, repeat frequency, item-kNN; the registry, TUNED
     factorization.py  EASE and implicit ALS

@@ -6,11 +6,15 @@ Recall@K divides hits by the basket size; NDCG@K uses the ideal DCG of min(K, ba
 hits; HitRate@K is the share of baskets with at least one hit; MRR is 1 / rank of the first
 relevant item over the whole catalog. Coverage@10 is the share of the catalog that appears in
 anyone's top 10; popularity@10 is the mean training-purchase share of recommended items.
+
+``assess`` says whether a shop's split holds enough for such scores to mean anything
+(``Readiness``; the floors and why they are where they are are noted above them).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -88,3 +92,67 @@ def evaluate(model: Scorer, split: Split, which: str = "test", batch: int = 512,
     out["popularity@10"] = pop_sum / n
     out["baskets"] = float(n)
     return out
+
+
+# -- is a score meaningful here? ---------------------------------------------------------------
+# A ranking metric at K = 10 only says something when the catalog is much larger than the list
+# and when enough baskets are scored for the differences between models to exceed the noise:
+# - products bought >= 50 for a sequence model: a top-10 list then holds at most a fifth of the
+#   catalog, so a random list finds a one-item basket at most 1 time in 5. With a handful of
+#   products every list holds nearly the whole catalog and every model scores ~1.0 (a shop with
+#   one product - a spend-only history - scores exactly 1.0 with a loss of 0).
+# - customers with a second basket >= 100: a sequence model learns what follows a history; a
+#   customer with one basket gives it nothing to learn from (item-kNN and repeats need none).
+# - validation and test baskets >= 40 each: with n baskets the standard error of a hit rate
+#   near 0.5 is sqrt(0.25 / n), 0.08 at n = 40 - about the gap between a good and a plain model
+#   on a small shop. Fewer, and early stopping and the comparison follow noise.
+# - any score at all (the simple models' too) from 20 products (a top-10 list is at most half
+#   the catalog) and 20 baskets each.
+
+MIN_PRODUCTS = 50
+MIN_REPEAT_CUSTOMERS = 100
+MIN_EVAL_BASKETS = 40
+MIN_SCORED_PRODUCTS = 2 * KS[0]
+MIN_SCORED_BASKETS = 20
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """What a shop's split holds, counted the way the floors above are stated."""
+
+    products: int  # distinct products bought by the customers a model may learn from
+    customers: int  # customers in the event log
+    repeat_customers: int  # of them, customers with at least two purchase baskets
+    valid: int  # validation baskets
+    test: int  # test baskets
+
+    def shortfalls(self) -> list[tuple[str, int, int]]:
+        """(what, has, needs) for every floor of a sequence model this shop is below."""
+        checks = [("products", self.products, MIN_PRODUCTS),
+                  ("customers with a second basket", self.repeat_customers, MIN_REPEAT_CUSTOMERS),
+                  ("validation baskets", self.valid, MIN_EVAL_BASKETS),
+                  ("test baskets", self.test, MIN_EVAL_BASKETS)]
+        return [(what, has, need) for what, has, need in checks if has < need]
+
+    @property
+    def sequence_ok(self) -> bool:
+        """Enough for a GRU, LSTM or transformer and a meaningful score of it."""
+        return not self.shortfalls()
+
+    @property
+    def scorable(self) -> bool:
+        """Enough for any model's score (the simple ones included) to mean something."""
+        return (self.products >= MIN_SCORED_PRODUCTS and self.valid >= MIN_SCORED_BASKETS
+                and self.test >= MIN_SCORED_BASKETS)
+
+
+def assess(split: Split) -> Readiness:
+    """Count what ``split`` offers a model."""
+    log = split.log
+    bought = log.etype == EVENT_TYPES.index("purchase")
+    users, baskets = log.user[bought], log.basket[bought]
+    width = int(baskets.max()) + 2 if len(baskets) else 1
+    per_user = np.bincount(np.unique(users * width + baskets) // width, minlength=log.n_users)
+    return Readiness(products=int(len(np.unique(log.item[bought]))), customers=int(log.n_users),
+                     repeat_customers=int((per_user >= 2).sum()), valid=len(split.valid),
+                     test=len(split.test))

@@ -49,14 +49,16 @@ def server_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @contextlib.contextmanager
-def _serve(home: Path) -> Iterator[str]:
-    """`streamlit run app.py` on a free port with its own data folder."""
+def _serve(home: Path, log: Path | None = None, script: Path = ROOT / "app.py") -> Iterator[str]:
+    """`streamlit run app.py` (or ``script``) on a free port with its own data folder; the
+    server's output goes to ``log`` when given."""
     port = _free_port()
     env = {**os.environ, "SHOPLENS_HOME": str(home)}
+    out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address",
+        [sys.executable, "-m", "streamlit", "run", str(script), "--server.address",
          "127.0.0.1", "--server.port", str(port), "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(240):
@@ -74,6 +76,8 @@ def _serve(home: Path) -> Iterator[str]:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+        if log:
+            out.close()
 
 
 @pytest.fixture(scope="module")

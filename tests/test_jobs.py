@@ -52,3 +52,24 @@ def test_cancel_stops_the_work_and_one_job_per_name_runs() -> None:
     _wait(job)
     assert job.status == "cancelled" and steps
     assert runner.latest("train") is job
+
+
+def test_shutdown_cancels_running_jobs_and_waits_for_them() -> None:
+    # what the app's exit does (atexit): no thread left inside torch when the interpreter ends
+    def work(job: Job) -> str:
+        while not job.cancelled():
+            time.sleep(0.01)
+        time.sleep(0.05)  # the rest of the current batch
+        return "stopped"
+
+    runner = JobRunner()
+    job = runner.start("train", work)
+    assert runner.shutdown(timeout=5) == []
+    assert job.status == "cancelled" and job.result == "stopped"
+
+    def stubborn(job: Job) -> None:
+        time.sleep(0.5)
+
+    slow = runner.start("slow", stubborn)
+    assert runner.shutdown(timeout=0.05) == ["slow"]  # said, not waited for forever
+    _wait(slow)

@@ -1,10 +1,22 @@
-"""`shoplens train` and `shoplens segments`: the shop's models, and the segments they give."""
+"""`shoplens train`, `models`, `use-model` and `segments`: the shop's models, which one is in
+use, and the segments they give.
+
+`train` on a shop too small for a sequence model says so in plain words (stderr), fits nothing
+and prints what is used instead (exit 0: the simple models serve the shop; its JSON line has
+``"sequence_model": false``). Ctrl-C during training stops after the current batch and keeps
+the best epoch as a candidate, like the Model page's Cancel button.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
 
 from core.cli.data import progress
 from core.segments.types import UNASSIGNED, SegmentConfig
@@ -24,6 +36,17 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress on stderr")
     p.set_defaults(func=cmd_train)
 
+    p = sub.add_parser("models", help="the shop's trained models: which is in use, which are candidates")
+    p.add_argument("--shop", required=True)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("use-model", help="put a trained model (e.g. a cancelled run kept as a "
+                                         "candidate) in use")
+    p.add_argument("--shop", required=True)
+    p.add_argument("model_id", help="as listed by `shoplens models`")
+    p.set_defaults(func=cmd_use_model)
+
     p = sub.add_parser("segments", help="customer segments of a trained model: names, sizes, revenue")
     p.add_argument("--shop", required=True)
     p.add_argument("--model-id", help="a trained model (the latest when omitted)")
@@ -37,26 +60,105 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from core.learn import embeddings
+    from core.learn import embeddings, guards, wording
     from core.shop import sequences
     options = sequences.LogOptions(purchases_only=args.purchases_only, min_baskets=args.min_baskets)
 
     def show(p: dict) -> None:
         if not args.quiet:
-            sys.stderr.write(
-                f"epoch {p['epoch']}/{p['epochs']}  loss {p['loss']:.4f}  valid NDCG@10 "
-                f"{p['valid_ndcg10']:.4f}  {p['seconds']:.0f}s elapsed, ~{p['eta_seconds']:.0f}s left\n")
+            sys.stderr.write(wording.epoch_log_line(p) + "\n")
 
     with Store.open(args.shop) as store:
-        art = embeddings.train(store, args.model, epochs=args.epochs, seed=args.seed,
-                               options=options, progress=show)
+        prep = embeddings.prepare(store, options)
+        try:
+            with _ctrl_c_cancels() as stop:
+                art = embeddings.train(store, args.model, epochs=args.epochs, seed=args.seed,
+                                       prepared=prep, progress=show, stop=stop.is_set)
+        except guards.NotReady as refused:
+            sys.stderr.write(f"Not training a {args.model} model. {refused}\n")
+            table = (embeddings.compare(store, prep, names=guards.SIMPLE)
+                     if prep.readiness.scorable and not prep.no_recommendations else None)
+            print(json.dumps({"sequence_model": False, "why": str(refused),
+                              "counts": asdict(prep.readiness),
+                              "simple_models": None if table is None else [
+                                  {"model": r["model"], "ndcg@10": round(r["ndcg@10"], 4),
+                                   "recall@10": round(r["recall@10"], 4)}
+                                  for r in table.to_dict("records")]}))
+            return 0
     if art is None:
         print(json.dumps({"error": "training stopped before the first epoch ended"}))
         return 1
-    m = art.manifest["metrics"]
+    m = art.manifest
+    sys.stderr.write(f"{'In use' if not m['candidate'] else 'Kept as a candidate'}: {m['note']}\n")
     print(json.dumps({"model_id": art.model_id, "kind": args.model, "seed": args.seed,
-                      "best_epoch": m["best_epoch"], "fit_seconds": round(m["fit_seconds"], 2),
-                      "valid": m["valid"], "test": m["test"]}))
+                      "in_use": not m["candidate"], "note": m["note"],
+                      "cancelled": m["metrics"]["cancelled"], "best_epoch": m["metrics"]["best_epoch"],
+                      "fit_seconds": round(m["metrics"]["fit_seconds"], 2),
+                      "fit_time": wording.duration(m["metrics"]["fit_seconds"]),
+                      "valid": m["metrics"]["valid"], "test": m["metrics"]["test"]}))
+    return 0
+
+
+@contextmanager
+def _ctrl_c_cancels() -> Iterator[threading.Event]:
+    """While training: the first Ctrl-C sets the stop flag (the run ends after its current
+    batch and is kept as a candidate); a second one interrupts as usual."""
+    stop = threading.Event()
+
+    def handle(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        sys.stderr.write("Stopping after this batch (Ctrl-C again to abort)...\n")
+        stop.set()
+
+    if threading.current_thread() is not threading.main_thread():  # signals reach main only
+        yield stop
+        return
+    previous = signal.signal(signal.SIGINT, handle)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from core.learn import wording
+    from core.store import artifacts
+    with Store.open(args.shop, read_only=True) as store:
+        in_use = artifacts.latest_id(store)
+        rows = []
+        for m in artifacts.list_models(store):
+            metrics = m.get("metrics", {})
+            rows.append({"model_id": m["model_id"], "kind": m.get("kind"),
+                         "state": _state(m, in_use), "cancelled": metrics.get("cancelled"),
+                         "valid_ndcg@10": metrics.get("valid", {}).get("ndcg@10"),
+                         "test_ndcg@10": metrics.get("test", {}).get("ndcg@10"),
+                         "training": wording.duration(metrics.get("fit_seconds"))})
+    if args.json:
+        print(json.dumps({"in_use": in_use, "models": rows}))
+        return 0
+    if not rows:
+        print(f"Shop {args.shop!r} has no trained model yet: `shoplens train --shop {args.shop}`.")
+    for r in rows:
+        scores = ("" if r["valid_ndcg@10"] is None else
+                  f"valid NDCG@10 {r['valid_ndcg@10']:.4f}  test NDCG@10 {r['test_ndcg@10']:.4f}")
+        print(f"{r['model_id']:<32} {r['kind'] or '-':<12} {r['state']:<10} {scores}  {r['training']}")
+    return 0
+
+
+def _state(manifest: dict, in_use: str | None) -> str:
+    if "damaged" in manifest:
+        return "damaged"
+    if manifest["model_id"] == in_use:
+        return "in use"
+    return "candidate" if manifest.get("candidate") else "earlier"
+
+
+def cmd_use_model(args: argparse.Namespace) -> int:
+    from core.learn import promotion
+    with Store.open(args.shop) as store:
+        art = promotion.promote(store, args.model_id)
+    print(json.dumps({"model_id": art.model_id, "in_use": True}))
     return 0
 
 

@@ -1,10 +1,12 @@
 """Train, load and compare the shop's models: the neural sequence models and the baselines.
 
-``train`` builds the shop's event log, splits it in time, fits a GRU, LSTM or transformer
-(SASRec) next-basket model, evaluates it on validation and test baskets and saves it as an
-artifact with the data's fingerprint. ``compare`` puts every baseline and the latest model of
-each neural kind through the same full-catalog evaluation; ``verdict`` and ``ladder`` say in
-plain words what the numbers mean for this shop.
+``train`` builds the shop's event log, splits it in time, refuses a shop too small for a
+sequence model's scores to mean anything (``guards.NotReady``, with the counts and the simple
+models used instead), fits a GRU, LSTM or transformer (SASRec) next-basket model, evaluates it
+on validation and test baskets and saves it with the data's fingerprint - in use, or kept as a
+candidate when cancelled or worse than the model in use (``promotion``). ``compare`` puts
+every baseline and the latest model of each neural kind through the same full-catalog
+evaluation; ``verdict`` and ``ladder`` say in plain words what the numbers mean for this shop.
 """
 
 from __future__ import annotations
@@ -12,30 +14,26 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from core.shop import sequences
+from core.learn import guards, promotion
+from core.learn.kinds import LABELS, NEURAL, SHOWN
+from core.shop import catalog, sequences
 from core.store import artifacts
 from core.store.store import Store
 from models import baselines, data, metrics
 from models.encoders import ModelConfig
+from models.metrics import Readiness, assess
 from models.recommender import SequenceRecommender
 from models.train import TrainConfig
 
 log = logging.getLogger(__name__)
-NEURAL = {"gru": "gru", "lstm": "lstm", "transformer": "sasrec"}
-LABELS = {"gru": "GRU (recurrent)", "lstm": "LSTM (recurrent)", "transformer": "Transformer (SASRec)",
-          "popularity": "Best-sellers", "recent_popularity": "Recent best-sellers",
-          "repeat": "Customer's own repeats", "itemknn": "Item-kNN (bought together)",
-          "ease": "EASE", "als": "Matrix factorisation (ALS)"}
-SHOWN = ("ndcg@10", "recall@10", "hitrate@10", "mrr", "ndcg@20", "recall@20", "coverage@10",
-         "popularity@10")
-
-
+__all__ = ["LABELS", "NEURAL", "SHOWN", "Prepared", "compare", "customer_vectors", "latest_per_kind",
+           "ladder", "load_recommender", "order_matters", "prepare", "train", "verdict"]
 @dataclass
 class Prepared:
     """The shop's event log and its time split, built once per training or comparison."""
@@ -44,29 +42,42 @@ class Prepared:
     split: data.Split
     fingerprint: str
     options: sequences.LogOptions = field(default_factory=sequences.LogOptions)
+    readiness: Readiness | None = None  # counted from ``split`` when None
+    no_recommendations: str | None = None  # why the shop cannot have recommendations at all
+
+    def __post_init__(self) -> None:
+        if self.readiness is None:
+            self.readiness = assess(self.split)
+
+    def not_ready(self) -> guards.NotReady | None:
+        """Why a sequence model would be meaningless here (None when it is not)."""
+        if self.readiness.sequence_ok and not self.no_recommendations:
+            return None
+        return guards.NotReady(self.readiness, self.no_recommendations)
 
 
 def prepare(store: Store, options: sequences.LogOptions | None = None) -> Prepared:
-    """Event log and split of a shop (raises ValueError with advice if it is too small)."""
+    """Event log, split and readiness of a shop (ValueError when it has no purchases at all)."""
     options = options or sequences.LogOptions()
     event_log = sequences.event_log(store, options)
     split = data.split(event_log)
-    if len(split.valid) < 20 or len(split.test) < 20:
-        raise ValueError(
-            f"Shop {store.shop!r} has too few repeat customers to evaluate a model "
-            f"({len(split.valid)} validation and {len(split.test)} test baskets; at least 20 "
-            "each are needed). Import more history, or use best-sellers for now.")
-    return Prepared(event_log, split, sequences.fingerprint(store), options)
+    return Prepared(event_log, split, sequences.fingerprint(store), options,
+                    no_recommendations=catalog.why_no_recommendations(store))
 
 
 def train(store: Store, kind: str = "transformer", epochs: int = 20, seed: int = 0,
           options: sequences.LogOptions | None = None, progress: Callable[[dict], None] | None = None,
           stop: Callable[[], bool] | None = None, prepared: Prepared | None = None,
           model_args: dict[str, Any] | None = None) -> artifacts.Artifact | None:
-    """Fit a neural model, evaluate it, save it. None when cancelled before any epoch ended."""
+    """Fit a neural model, evaluate it, save it (in use or kept as a candidate, see
+    ``promotion``; the manifest's ``note`` says which and why). None when cancelled before any
+    epoch ended; ``guards.NotReady`` when the shop is too small for a sequence model."""
     if kind not in NEURAL:
         raise ValueError(f"Unknown model {kind!r}: choose {', '.join(NEURAL)}.")
     prep = prepared or prepare(store, options)
+    if (refused := prep.not_ready()) is not None:
+        log.info("not training %s on %s: %s", kind, store.shop, refused)
+        raise refused
     started = time.perf_counter()
     rec = SequenceRecommender(ModelConfig(arch=NEURAL[kind], **(model_args or {}))).fit(
         prep.split, TrainConfig(epochs=epochs, seed=seed), progress, stop)
@@ -77,10 +88,14 @@ def train(store: Store, kind: str = "transformer", epochs: int = 20, seed: int =
               "test": metrics.evaluate(rec, prep.split, "test")}
     state = rec.state()
     tensors = {k: v for k, v in state.pop("state_dict").items()}
-    state.update(kind=kind, seed=seed, options=prep.options.__dict__)
-    info = {**scores, "fit_seconds": fit_seconds,
+    options_ = asdict(prep.options)
+    state.update(kind=kind, seed=seed, options=options_)
+    info = {**scores, "fit_seconds": fit_seconds, "options": options_,
             "cancelled": rec.result_.cancelled, "best_epoch": rec.result_.best_epoch}
-    return artifacts.save(store, kind, tensors, state, prep.fingerprint, info)
+    decision = promotion.decide(store, scores["valid"], prep.fingerprint, options_,
+                                rec.result_.cancelled)
+    return artifacts.save(store, kind, tensors, state, prep.fingerprint, info,
+                          make_current=decision.make_current, note=decision.why)
 
 
 def load_recommender(store: Store, model_id: str | None = None
@@ -117,8 +132,11 @@ def customer_vectors(store: Store, model_id: str | None = None
 
 def compare(store: Store, prepared: Prepared | None = None, names: tuple[str, ...] | None = None,
             progress: Callable[[float, str], None] | None = None) -> pd.DataFrame:
-    """Every baseline (fitted now) and the latest model of each neural kind, on the test baskets."""
+    """Every baseline (fitted now) and the latest model of each neural kind, on the test baskets.
+    ValueError (in words) when the shop is too small for any score to mean something."""
     prep = prepared or prepare(store)
+    if not prep.readiness.scorable:
+        raise ValueError(guards.message(prep.readiness, prep.no_recommendations))
     say = progress or (lambda _f, _m: None)
     rows = []
     names = names or tuple(baselines.BASELINES)
@@ -141,11 +159,16 @@ def compare(store: Store, prepared: Prepared | None = None, names: tuple[str, ..
 
 
 def latest_per_kind(store: Store) -> list[dict[str, Any]]:
+    """The model in use first, then the newest model of each other neural kind that was put in
+    use when trained. Candidates (cancelled or worse runs) are left out until promoted."""
+    in_use = artifacts.latest_id(store)
+    usable = [m for m in artifacts.list_models(store) if m.get("kind") in NEURAL and "damaged" not in m]
+    ordered = ([m for m in usable if m["model_id"] == in_use]
+               + [m for m in usable if m["model_id"] != in_use and not m.get("candidate")])
     seen, out = set(), []
-    for manifest in artifacts.list_models(store):
-        kind = manifest.get("kind")
-        if kind in NEURAL and kind not in seen and "damaged" not in manifest:
-            seen.add(kind)
+    for manifest in ordered:
+        if manifest["kind"] not in seen:
+            seen.add(manifest["kind"])
             out.append(manifest)
     return out
 

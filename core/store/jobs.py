@@ -4,11 +4,15 @@ A ``Job`` runs a function on a background thread and keeps what the page needs t
 progress, a message, a history of points (for a live loss curve), the result or the error.
 The runner lives as long as the app process (the page holds it in ``st.cache_resource``), so
 a training started on one page keeps running when the user switches pages and is still there
-when they come back. Cancelling sets a flag that the work checks between steps.
+when they come back. Cancelling sets a flag that the work checks between steps. When the
+process exits (the server stopped), running jobs are cancelled and given a few seconds to end:
+a thread killed inside torch at interpreter exit aborts the process ("terminate called without
+an active exception").
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
@@ -70,9 +74,12 @@ class Job:
 class JobRunner:
     """Starts jobs on daemon threads and remembers the latest job per name."""
 
-    def __init__(self) -> None:
+    def __init__(self, exit_grace_s: float = 10.0) -> None:
         self._jobs: dict[str, Job] = {}
+        self._threads: dict[str, threading.Thread] = {}
         self._lock = threading.Lock()
+        self.exit_grace_s = exit_grace_s
+        atexit.register(self.shutdown)
 
     def start(self, name: str, work: Callable[[Job], Any]) -> Job:
         """Run ``work(job)`` in the background, unless a job of this name is still running."""
@@ -82,14 +89,32 @@ class JobRunner:
                 return current
             job = Job(name)
             self._jobs[name] = job
-        threading.Thread(target=self._run, args=(job, work), name=f"job-{name}",
-                         daemon=True).start()
+            thread = threading.Thread(target=self._run, args=(job, work), name=f"job-{name}",
+                                      daemon=True)
+            self._threads[name] = thread
+        thread.start()
         return job
 
     def latest(self, name: str) -> Job | None:
         """The most recent job of this name, running or finished."""
         with self._lock:
             return self._jobs.get(name)
+
+    def shutdown(self, timeout: float | None = None) -> list[str]:
+        """Cancel every running job and wait for them (at most ``timeout`` seconds in all);
+        returns the names of jobs still running after that."""
+        deadline = time.monotonic() + (self.exit_grace_s if timeout is None else timeout)
+        with self._lock:
+            running = [(n, j, self._threads.get(n)) for n, j in self._jobs.items() if j.running]
+        for _, job, _ in running:
+            job.cancel()
+        for _, _, thread in running:
+            if thread is not None:
+                thread.join(max(0.0, deadline - time.monotonic()))
+        left = [name for name, job, _ in running if job.running]
+        if left:
+            log.warning("jobs still running at exit: %s", ", ".join(left))
+        return left
 
     @staticmethod
     def _run(job: Job, work: Callable[[Job], Any]) -> None:
