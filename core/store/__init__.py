@@ -4,10 +4,10 @@
     schema.py     the schema as numbered migrations; DATA_TABLES
     config.py     where shoplens keeps its files: the data folder, shop names, shop files
     pseudonym.py  the shop's secret and keyed hashes: customer keys, suppression and objection tokens
-    artifacts.py  trained models as versioned, checksummed folders, switched in atomically
-    jobs.py       long work on a background thread: progress, cancel, the latest result
+    artifacts.py  trained models as versioned, checksummed folders; the one in use, candidates
+    jobs.py       long work on a background thread: progress, cancel, the latest result, exit
     scratch.py    converted and uploaded copies of imports: owned by a process, swept at start
 
 Public face: ``Store.open(shop)``, ``Store.df/rows/scalar/transaction``, ``config.home``,
-``pseudonym.pseudonymize``, ``artifacts.save/load_usable/latest_id``, ``jobs.JobRunner``.
+``pseudonym.pseudonymize``, ``artifacts.save/load_usable/latest_id/promote``, ``jobs.JobRunner``.
 """
