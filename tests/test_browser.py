@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -213,7 +214,7 @@ def test_model_page_trains_the_demo_model_with_a_progress_bar(page, server: str)
     page.screenshot(path=str(SHOTS / "model-training.png"), full_page=True)
     page.get_by_text("Trained in").wait_for(timeout=600_000)
     page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)  # the loss curve
-    page.get_by_text("In use:").wait_for(timeout=60_000)  # the new model is listed and loaded
+    page.get_by_text(re.compile(r"^In use: ")).first.wait_for(timeout=60_000)  # listed and loaded
     page.screenshot(path=str(SHOTS / "model-trained.png"), full_page=True)
     assert _exceptions(page) == []
 
