@@ -8,8 +8,7 @@ from core.learn import charts as learn_charts
 from core.learn import embeddings
 from core.privacy.retraining import retrain_notice
 from core.recommend import beyond, lists_report
-from core.segments import segments
-from core.segments.types import SegmentConfig
+from core.segments import defaults as segment_defaults
 from core.store import artifacts
 from core.store.jobs import Job
 
@@ -59,10 +58,9 @@ def train_work(job: Job, kind: str = kind, epochs: int = int(epochs), seed: int 
     job.report(0.0, "Preparing training examples...")
     art = embeddings.train(ui.get_store(shop), kind, epochs, seed, prepared=prep,
                            progress=progress, stop=job.cancelled)
-    if art is not None:  # precompute the default segments so the Segments page opens at once
-        cfg = SegmentConfig()
-        runner.start(f"segments-{shop}-{art.model_id}-{cfg.key()}", lambda j: segments.build(
-            ui.get_store(shop), art.model_id, cfg, progress=lambda f, m: j.report(f, m)).meta["model_id"])
+    if art is not None:  # the last step: the default segments, so the Segments page opens at once
+        segment_defaults.build_after_training(ui.get_store(shop), progress=lambda f, m: job.report(
+            f, f"Training done; building the default segments: {m}"))
     return art.model_id if art else ""
 
 
