@@ -12,7 +12,8 @@ customers pulled part-way towards another segment. Paths:
   plain     two plain umap.UMAP(random_state=seed) fits with defaults (8-D and 2-D), the reference
 Every path then runs HdbscanClusterer (default_min_cluster_size, min_samples=10) and
 assign_outliers. Each (n, path) runs in its own spawned process that first fits a 5,000-row input
-to let numba compile (about 50 s, not timed), so "peak RSS" is that process's own high-water mark.
+and builds a pynndescent kNN graph of it to let numba compile (not timed; bench/segments_fast.py
+times the compile), so "peak RSS" is that process's own high-water mark.
 ARI compares segments with the planted ones (raw: HDBSCAN noise as its own label; assigned: after
 assign_outliers). Map purity@15: share of a customer's 15 nearest map neighbours in its planted
 segment (3,000 sampled customers). Writes bench/results/segments.md.
@@ -81,8 +82,13 @@ def _purity(map_: np.ndarray, y: np.ndarray, seed: int) -> float:
 
 def _warm_up(path: str, seed: int) -> None:
     """Let numba compile everything this path runs (pynndescent, UMAP graph and layouts)."""
+    from sklearn.utils import check_random_state
+    from umap.umap_ import nearest_neighbors
+
     from core.segments import reducers
     warm, _ = planted(5000, seed + 1)
+    nearest_neighbors(warm, 15, "euclidean", {}, False, check_random_state(seed), low_memory=True,
+                      n_jobs=2)  # UmapPair's kNN from 50,000 rows
     if path == "plain":
         import umap
 
@@ -140,7 +146,7 @@ def main() -> None:
     parser.add_argument("--sep", type=float, default=0.55, help="spread of the planted segment means")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    log.info("each run warms numba up on 5,000 rows first (~50 s, not timed)")
+    log.info("each run warms numba up on 5,000 rows first (not timed)")
     header = ("| n customers | path | kNN+space+map (s) | HDBSCAN (s) | outliers (s) | total (s) | "
               "segments | unassigned | ARI raw | ARI assigned | map purity@15 | peak RSS (MB) |")
     lines = [header, "|---:|---|" + "---:|" * 10]

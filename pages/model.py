@@ -46,8 +46,7 @@ from core.learn import charts as learn_charts  # noqa: E402
 from core.learn import embeddings, promotion  # noqa: E402
 from core.privacy.retraining import retrain_notice  # noqa: E402
 from core.recommend import beyond, lists_report  # noqa: E402
-from core.segments import segments  # noqa: E402
-from core.segments.types import SegmentConfig  # noqa: E402
+from core.segments import defaults as segment_defaults  # noqa: E402
 from core.store import artifacts  # noqa: E402
 from core.store.jobs import Job  # noqa: E402
 
@@ -86,10 +85,9 @@ def train_work(job: Job, kind: str, epochs: int, seed: int) -> str:
     job.report(0.0, "Preparing training examples...")
     art = embeddings.train(ui.get_store(shop), kind, epochs, seed, prepared=prep,
                            progress=progress, stop=job.cancelled)
-    if art is not None and not art.manifest["candidate"]:
-        cfg = SegmentConfig()  # the default segments of the model in use: the Segments page opens at once
-        runner.start(f"segments-{shop}-{art.model_id}-{cfg.key()}", lambda j: segments.build(
-            ui.get_store(shop), art.model_id, cfg, progress=lambda f, m: j.report(f, m)).meta["model_id"])
+    if art is not None and not art.manifest["candidate"]:  # last step: the default segments
+        segment_defaults.build_after_training(ui.get_store(shop), progress=lambda f, m: job.report(
+            f, f"Training done; building the default segments: {m}"))
     return art.model_id if art else ""
 
 

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from core.segments import audience, cache, profiles, segments
+from core.segments import audience, cache, defaults, profiles, segments
 from core.segments import charts as segment_charts
 from core.segments import stats as segment_stats
 from core.segments.types import FEATURE_PARTS, UNASSIGNED, SegmentConfig, SegmentRun
@@ -17,20 +17,29 @@ shop = store.shop
 runner = ui.jobs()
 
 models = [m for m in artifacts.list_models(store) if "damaged" not in m]
-if not models:
+default = defaults.choose(store)  # a shop without products is segmented without a model
+if default is None or (default.model_id is not None and not models):
     st.info("Segments are built from the customer vectors of a trained model. "
             "Train one on the Model page first (about a minute on the demo shop).")
     st.page_link("pages/model.py", label="Go to the Model page", icon=":material/model_training:")
     st.stop()
+model_less = default.model_id is None
+if model_less:
+    st.caption(default.why)
 
 # -- settings ----------------------------------------------------------------------------------
 with st.expander("Settings: model, inputs, smallest segment", expanded=False):
     c1, c2, c3, c4 = st.columns([2, 2, 1, 1])
     ids = [m["model_id"] for m in models][::-1]
-    model_id = c1.selectbox("Model", ids, key=f"seg_model_{shop}",
-                            format_func=lambda i: f"{i} (latest)" if i == ids[0] else i)
+    if model_less:
+        model_id = None
+        c1.caption("No model: this shop has no products to learn behaviour from.")
+    else:
+        model_id = c1.selectbox("Model", ids, key=f"seg_model_{shop}",
+                                format_func=lambda i: f"{i} (latest)" if i == ids[0] else i)
     parts = c2.multiselect(
-        "Cluster customers on", list(FEATURE_PARTS), default=["embedding"], key=f"seg_parts_{shop}",
+        "Cluster customers on", [p for p in FEATURE_PARTS if not (model_less and p == "embedding")],
+        default=list(default.config.parts), key=f"seg_parts_{shop}",
         format_func={"embedding": "learned behaviour (model)", "rfm": "recency, frequency, money",
                      "context": "when and how they shop"}.get,
         help="The learned vectors capture what customers buy and in what order; add RFM or "
@@ -39,7 +48,7 @@ with st.expander("Settings: model, inputs, smallest segment", expanded=False):
                                help="0 = scaled to the shop's size (about 1% of customers).")
     seed = c4.number_input("Seed", 0, 10_000, 0, key=f"seg_seed_{shop}")
 try:
-    cfg = SegmentConfig(parts=tuple(parts) or ("embedding",),
+    cfg = SegmentConfig(parts=tuple(parts) or default.config.parts,
                                  min_cluster_size=int(min_size) or None, seed=int(seed))
 except ValueError as err:
     st.error(str(err))
@@ -225,9 +234,7 @@ with tab_diff:
     if st.button("Measure stability", key="seg_stability",
                  help="Reruns the pipeline twice with other seeds and twice on 80% of customers."):
         def stability_work(job: Job) -> dict:
-            from core.learn import embeddings
-            keys, vectors, _, _ = embeddings.customer_vectors(ui.get_store(shop), model_id)
-            X = segments.inputs(ui.get_store(shop), keys, vectors, cfg.parts)
+            _, X, _, _ = segments.inputs_for(ui.get_store(shop), model_id, cfg)
             return segment_stats.agreement(X, run.labels, cfg, progress=lambda f, m: job.report(f, m))
 
         runner.start(f"stability-{run_id}", stability_work)

@@ -220,7 +220,7 @@ def test_model_page_trains_the_demo_model_with_a_progress_bar(page, server: str)
 
 
 def test_segments_page_maps_selects_profiles_and_exports(page, server: str, tmp_path: Path) -> None:
-    # runs after the Model page test: the trained model's segments were started in the background
+    # runs after the Model page test: its training job built the default segments as its last step
     _open(page, f"{server}/segments", "segments-building")
     page.get_by_text("Customers on the map").wait_for(timeout=600_000)
     chart = page.locator(".js-plotly-plot").first

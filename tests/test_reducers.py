@@ -1,5 +1,5 @@
 """core.segments.reducers on small planted blobs: one module-scoped UMAP fit keeps numba's compile the only
-real cost (exact kNN below 4096 rows, so pynndescent is never compiled here)."""
+real cost (exact kNN below 50,000 rows, so pynndescent is never compiled here)."""
 
 from __future__ import annotations
 
@@ -92,3 +92,29 @@ def test_assign_outliers_edge_cases(pair):
     assert (reducers.assign_outliers(Fake(), pair.space_, Fake.labels_) == 0).all()
     labels = np.arange(N) % 3
     np.testing.assert_array_equal(reducers.assign_outliers(Fake(), pair.space_, labels), labels)
+
+
+def test_a_subsample_fit_places_the_other_rows_with_the_exact_index(blobs):
+    X, y = blobs
+    pair = reducers.UmapPair(max_fit=reducers.MIN_FIT, n_epochs=30, random_state=0).fit(
+        np.vstack([X, X + 0.01]))
+    assert len(pair.fit_rows_) == reducers.MIN_FIT and set(pair.timings_) >= {"knn", "extend"}
+    assert pair.space_.shape == (2 * N, 8) and np.isfinite(pair.space_).all()
+    labels = reducers.HdbscanClusterer().fit(pair.space_).labels_
+    assert adjusted_rand_score(np.r_[y, y], labels) > 0.9  # the placed rows land in their blob
+
+
+def test_umap_functions_are_cached_on_disk_but_not_the_parallel_layout():
+    import umap.layouts
+    import umap.umap_
+
+    from core.segments import jit
+
+    cached = jit.cache_on_disk()
+    assert "umap.layouts._nb_optimize_layout_euclidean_single_epoch" in cached
+    assert "umap.umap_.smooth_knn_dist" in cached
+    assert type(umap.umap_.smooth_knn_dist._cache).__name__ == "FunctionCache"
+    # same Python function as the serial layout: numba's index could not tell the two apart
+    assert type(umap.layouts._nb_optimize_layout_euclidean_single_epoch_parallel._cache).__name__ \
+        == "NullCache"
+    assert jit.cache_on_disk() == cached  # once per process

@@ -61,6 +61,10 @@ def test_segment_names_describe_the_personas(home: Path, run: SegmentRun) -> Non
     assert "pet" in names["pet_beauty_restockers"]
     assert "lunchtime" in names["lunchbreak_tech_buyers"]
     assert "books" in names["sunday_bookworms"]
+    every = [prof.name for prof in profs.values()]
+    print("demo segment names:", every)  # noqa: T201
+    assert len(set(every)) == len(every), every  # no two segments share a name
+    assert not any(name.endswith(")") for name in every), every  # told apart by traits, not numbers
 
 
 def test_the_second_build_comes_from_the_cache(home: Path, run: SegmentRun) -> None:

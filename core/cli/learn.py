@@ -1,6 +1,9 @@
 """`shoplens train`, `models`, `use-model` and `segments`: the shop's models, which one is in
 use, and the segments they give.
 
+`train` ends by building the shop's default segments (``core.segments.defaults``; skip with
+``--no-segments``), so the Segments page and `shoplens segments` open them from the cache.
+
 `train` on a shop too small for a sequence model says so in plain words (stderr), fits nothing
 and prints what is used instead (exit 0: the simple models serve the shop; its JSON line has
 ``"sequence_model": false``). Ctrl-C during training stops after the current batch and keeps
@@ -14,6 +17,7 @@ import json
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -34,7 +38,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--min-baskets", type=int, default=1,
                    help="leave out customers with fewer purchase baskets")
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress on stderr")
-    p.set_defaults(func=cmd_train)
+    p.add_argument("--no-segments", action="store_true",
+                   help="do not build the default customer segments after training")
+    p.set_defaults(func=train_then_segments)
 
     p = sub.add_parser("models", help="the shop's trained models: which is in use, which are candidates")
     p.add_argument("--shop", required=True)
@@ -50,8 +56,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("segments", help="customer segments of a trained model: names, sizes, revenue")
     p.add_argument("--shop", required=True)
     p.add_argument("--model-id", help="a trained model (the latest when omitted)")
-    p.add_argument("--inputs", nargs="+", choices=["embedding", "rfm", "context"], default=["embedding"],
-                   help="what customers are clustered on")
+    p.add_argument("--inputs", nargs="+", choices=["embedding", "rfm", "context"],
+                   help="what customers are clustered on (default: the model's learned behaviour; "
+                        "recency, frequency and money on a shop without products)")
     p.add_argument("--min-size", type=int, help="smallest segment (scaled to the shop when omitted)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--assign-outliers", action="store_true", help="put every customer in a segment")
@@ -162,11 +169,35 @@ def cmd_use_model(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_segments(args: argparse.Namespace) -> int:
-    from core.segments import profiles, segments
-    cfg = SegmentConfig(parts=tuple(args.inputs), min_cluster_size=args.min_size, seed=args.seed)
+def train_then_segments(args: argparse.Namespace) -> int:
+    """`shoplens train`, then the default segments (their summary on stderr; a shop too small
+    for segments says so and still exits 0: the model was trained)."""
+    code = cmd_train(args)
+    if code != 0 or args.no_segments:
+        return code
+    from core.segments import defaults
+    started = time.perf_counter()
     with Store.open(args.shop, read_only=True) as store:
-        run = segments.build(store, args.model_id, cfg, progress=progress(args.json))
+        done = defaults.build_after_training(store, progress=progress(args.quiet))
+    if done.run is None:
+        sys.stderr.write(done.note + "\n")
+    else:
+        sys.stderr.write(f"Segments: {done.note} ready in {time.perf_counter() - started:.1f}s "
+                         f"(`shoplens segments --shop {args.shop}` names them; the Segments page "
+                         "opens them at once).\n")
+    return 0
+
+
+def cmd_segments(args: argparse.Namespace) -> int:
+    from core.segments import defaults, profiles, segments
+    with Store.open(args.shop, read_only=True) as store:
+        parts, model_id = args.inputs, args.model_id
+        if parts is None:  # the shop's default: the model's vectors, or figures without products
+            choice = defaults.choose(store, model_id)
+            parts = list(choice.config.parts) if choice else ["embedding"]
+            model_id = choice.model_id if choice else model_id
+        cfg = SegmentConfig(parts=tuple(parts), min_cluster_size=args.min_size, seed=args.seed)
+        run = segments.build(store, model_id, cfg, progress=progress(args.json))
         data = profiles.load(store)
     labels = segments.view(run, assign_outliers=args.assign_outliers)
     profs = profiles.segment_profiles(data, run.keys, labels)
@@ -175,11 +206,12 @@ def cmd_segments(args: argparse.Namespace) -> int:
              "description": p.description} for k, p in profs.items()]
     unassigned = int((labels == UNASSIGNED).sum())
     if args.json:
-        print(json.dumps({"model_id": run.meta.get("model_id"), "customers": int(len(labels)),
-                          "unassigned": unassigned, "segments": rows}))
+        print(json.dumps({"model_id": run.meta.get("model_id"), "inputs": list(cfg.parts),
+                          "customers": int(len(labels)), "unassigned": unassigned, "segments": rows}))
         return 0
-    print(f"{len(rows)} segments of {len(labels):,} customers (model {run.meta.get('model_id')}); "
-          f"{unassigned:,} unassigned")
+    source = (f"model {run.meta['model_id']}" if run.meta.get("model_id")
+              else "recency, frequency and money; no model")
+    print(f"{len(rows)} segments of {len(labels):,} customers ({source}); {unassigned:,} unassigned")
     for r in rows:
         print(f"{r['segment']:>3}  {r['name']:<60} {r['customers']:>7,} customers  "
               f"{r['share_customers']:>6.1%} of customers  {r['share_revenue']:>6.1%} of revenue")

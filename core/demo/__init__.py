@@ -11,6 +11,7 @@
     events.py     events and reviews, one customer chunk at a time
     streams.py    seeded random streams and vectorised categorical draws
     files.py      the streaming CSV / Parquet writer
+    spend_only.py a CDNOW-like spend-only history (customer, date, items, amount) as text
 
 Public face: ``demo.create_demo_shop``, ``demo.source_folder``, ``synth.write_demo``,
 ``config.SynthConfig``. The same config always gives byte-identical files.

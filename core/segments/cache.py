@@ -52,12 +52,17 @@ def load(path: Path) -> SegmentRun | None:
         return None
 
 
-def path_for(store: Store, model_id: str, cfg: SegmentConfig, data: str) -> Path:
-    """Where the run of this model, these settings and this data is kept."""
-    return cache_dir(store) / f"{model_id}-{cfg.key()}-{data}.npz"
+MODEL_LESS = "features"  # the file name's model part for settings that read no model
 
 
-def cached(store: Store, model_id: str, cfg: SegmentConfig) -> SegmentRun | None:
+def path_for(store: Store, model_id: str | None, cfg: SegmentConfig, data: str) -> Path:
+    """Where the run of this model, these settings and this data is kept (settings without the
+    learned embedding read no model: one file whatever the model)."""
+    model = model_id if "embedding" in cfg.parts else MODEL_LESS
+    return cache_dir(store) / f"{model}-{cfg.key()}-{data}.npz"
+
+
+def cached(store: Store, model_id: str | None, cfg: SegmentConfig) -> SegmentRun | None:
     """The cached run for this model, settings and data, if there is one."""
     path = path_for(store, model_id, cfg, sequences.fingerprint(store))
     return load(path) if path.exists() else None

@@ -4,8 +4,10 @@
 and churn risk); ``describe`` profiles one group against the whole shop: size and revenue
 shares, medians, and the traits that set it apart, each as a *lift* over the shop average (a
 segment buying gifts 3x as often as the average customer says more than raw counts, which best
-sellers dominate). ``name_for`` turns the most distinctive traits into a name such as
-"Weekend evening mobile gift buyers, high value".
+sellers dominate). ``head_for`` turns the most distinctive habits and categories into the head
+of a name and ``core.segments.naming`` adds where the group stands on orders, spend, recency,
+basket, tenure and churn risk: "Weekend evening mobile gift buyers, high value";
+``segment_profiles`` makes the names of one run distinct.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from core.segments import naming
 from core.shop import features
 from core.store.store import Store
 
@@ -74,6 +77,8 @@ class GroupProfile:
     rfm_groups: pd.Series  # share of the group per classic RFM group
     name: str = ""
     description: str = ""
+    head: str = ""  # the name's habits and categories ("Weekend mobile gifts buyers")
+    levels: list[naming.Level] = field(default_factory=list)  # where it stands, per measure
 
 
 def _lift_table(group: pd.Series, shop: pd.Series) -> pd.DataFrame:
@@ -90,7 +95,7 @@ def describe(data: CustomerData, members: pd.Index | list[str], min_buyers: int 
     total_rev = float(num["monetary"].clip(lower=0).sum())
     revenue = float(grp["monetary"].clip(lower=0).sum())
     med_cols = [c for c in ("recency_days", "frequency", "monetary", "basket_items", "basket_value",
-                            "value_12m") if c in grp]
+                            "tenure_days", "value_12m") if c in grp]
     medians = {c: float(grp[c].median()) if grp[c].notna().any() else float("nan") for c in med_cols}
     if "churn_risk" in grp:
         medians["churn_risk"] = float(grp["churn_risk"].mean()) if grp["churn_risk"].notna().any() \
@@ -127,9 +132,9 @@ def describe(data: CustomerData, members: pd.Index | list[str], min_buyers: int 
                         cat.rename_axis("category").reset_index(),
                         top.rename_axis("product_id").reset_index(), rfm_groups)
     buyers = num[num["frequency"] > 0] if "frequency" in num else num
-    shop_medians = {c: float(buyers[c].median()) for c in ("monetary", "frequency", "recency_days")
-                    if c in buyers}
-    prof.name = name_for(prof, shop_medians)
+    prof.head = head_for(prof)
+    prof.levels = naming.levels(grp, buyers)
+    prof.name = naming.render(prof.head, naming.first_choice(prof.head, prof.levels))
     prof.description = describe_in_words(prof)
     return prof
 
@@ -144,8 +149,9 @@ def _weekend_share(traits: pd.DataFrame) -> float | None:
     return None if days.empty else float(days.reindex(["Saturday", "Sunday"]).fillna(0).sum())
 
 
-def name_for(p: GroupProfile, shop_medians: dict[str, float]) -> str:
-    """A short name from the most distinctive traits: when, on what device, what, how valuable."""
+def head_for(p: GroupProfile) -> str:
+    """The name's head from the most distinctive habits and purchases: when, on what device,
+    what ("Weekend evening mobile gifts buyers"); "Shoppers" when nothing stands out."""
     words: list[str] = []
     weekend = _weekend_share(p.traits)
     day = _best(p.traits, "weekday", 0.3)
@@ -166,28 +172,10 @@ def name_for(p: GroupProfile, shop_medians: dict[str, float]) -> str:
     if not what:  # no category stands out (or the shop has none): say where they are from
         place = _best(p.traits, "region", 0.5)
         what = str(place["value"]) if place is not None else ""
-    words.append(f"{what} buyers" if what else "shoppers")
-    name = " ".join(words)
-    name = name[0].upper() + name[1:]
-    money, shop_money = p.medians.get("monetary"), shop_medians.get("monetary")
-    freq, shop_freq = p.medians.get("frequency"), shop_medians.get("frequency")
-    tags = []
-    if money is not None and shop_money and np.isfinite(money):
-        if money >= 1.5 * shop_money:
-            tags.append("high value")
-        elif money <= 0.6 * shop_money:
-            tags.append("low spend")
-    if freq is not None and shop_freq and np.isfinite(freq) and freq >= 2 * shop_freq:
-        tags.append("frequent")
-    recency, shop_recency = p.medians.get("recency_days"), shop_medians.get("recency_days")
-    if recency is not None and shop_recency and np.isfinite(recency):
-        if recency >= 2 * shop_recency:
-            tags.append("lapsed")
-        elif recency <= 0.5 * shop_recency:
-            tags.append("recently active")
-    if p.medians.get("churn_risk", 0) >= 0.7:
-        tags.append("at risk")
-    return name + (", " + ", ".join(tags[:2]) if tags else "")
+    if not words and not what:
+        return naming.PLAIN_HEAD
+    name = " ".join([*words, f"{what} buyers" if what else "shoppers"])
+    return name[0].upper() + name[1:]
 
 
 _AT = {"night": "at night", "early morning": "in the early morning", "morning": "in the morning",
@@ -227,15 +215,13 @@ def describe_in_words(p: GroupProfile) -> str:
 
 
 def segment_profiles(data: CustomerData, keys: np.ndarray, labels: np.ndarray) -> dict[int, GroupProfile]:
-    """A profile per segment (outliers left out), with names made unique."""
+    """A profile per segment (outliers left out), no two names alike (``naming.distinct``)."""
     series = pd.Series(labels, index=pd.Index(keys))
     out = {int(k): describe(data, series.index[series.values == k])
            for k in sorted(set(labels.tolist()) - {-1})}
-    seen: dict[str, int] = {}
-    for prof in out.values():
-        seen[prof.name] = seen.get(prof.name, 0) + 1
-        if seen[prof.name] > 1:
-            prof.name = f"{prof.name} ({seen[prof.name]})"
+    names = naming.distinct({k: p.head for k, p in out.items()}, {k: p.levels for k, p in out.items()})
+    for k, prof in out.items():
+        prof.name = names[k]
     return out
 
 

@@ -5,18 +5,20 @@ a `Clusterer` is anything with `fit(X) -> self`, `labels_` and `probabilities_` 
 `HdbscanClusterer`, a fake). `core/segments.py` wires them; this module only supplies the defaults:
 
 - `UmapPair`: the 2-D map and the ~8-D clustering space from ONE k-nearest-neighbour graph.
-  The graph is built once (exact below 4096 rows, else pynndescent on `n_jobs` threads) and passed
-  to both UMAP fits as `precomputed_knn`. The clustering space starts from PCA and the map starts
-  from the PCA of the clustering space, so both converge in few epochs; the epoch count shrinks
-  with n (`auto_epochs`) to keep a fixed optimisation budget. Above `max_fit` rows UMAP is fitted
-  on a seeded subsample and the other rows are placed at the membership-weighted mean of their
-  fitted neighbours (UMAP's own transform initialisation, without its slow refinement).
+  The graph is built once (exact below 50,000 rows with sklearn, which needs no numba compile;
+  else pynndescent on `n_jobs` threads) and passed to both UMAP fits as `precomputed_knn`. The
+  clustering space starts from PCA and the map starts from the PCA of the clustering space, so
+  both converge in few epochs; the epoch count shrinks with n (`auto_epochs`) to keep a fixed
+  optimisation budget. Above `max_fit` rows UMAP is fitted on a seeded subsample and the other
+  rows are placed at the membership-weighted mean of their fitted neighbours (UMAP's own
+  transform initialisation, without its slow refinement). UMAP's numba functions are cached on
+  disk (`core.segments.jit`), so their compile is paid once per machine, not per process.
 - `HdbscanClusterer`: hdbscan.HDBSCAN with shop-sized defaults; the fitted model stays in `model_`.
 - `assign_outliers`: gives every noise point (-1) the segment its clustering-space neighbours vote.
 
 Repeatability: with an int `random_state` the same input gives the same output, run after run
-(pynndescent is deterministic for a fixed seed and thread count; UMAP layouts then run on one
-thread). `random_state=None` lets UMAP optimise on `n_jobs` threads (Hogwild): about 2x faster
+(exact kNN is; pynndescent is deterministic for a fixed seed and thread count; UMAP layouts then
+run on one thread). `random_state=None` lets UMAP optimise on `n_jobs` threads (Hogwild): about 2x faster
 on 2 cores, but results differ run to run. bench/segments.py measures both paths.
 """
 
@@ -31,9 +33,11 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-EXACT_KNN_BELOW = 4096  # like UMAP: brute force is exact, fast and skips pynndescent's compile
-EPOCH_BUDGET = 4_000_000  # vertex-epochs per layout (n * n_epochs) before epochs are reduced
+EXACT_KNN_BELOW = 50_000  # exact kNN below: fast (quadratic, ~5 s at 50k x 64) and no numba compile
+KD_TREE_DIMS = 5  # a KD-tree beats brute force up to about this many columns (measured)
+EPOCH_BUDGET = 1_000_000  # vertex-epochs per layout (n * n_epochs) before epochs are reduced
 MAX_EPOCHS, MIN_EPOCHS = 200, 30
+MIN_FIT = 1000  # the smallest subsample UMAP is fitted on
 
 
 class Reducer(Protocol):
@@ -48,22 +52,28 @@ class Clusterer(Protocol):
 
 
 def auto_epochs(n: int, budget: int = EPOCH_BUDGET) -> int:
-    """Layout epochs for n rows: 200 (UMAP's large-data default) until n * 200 exceeds the budget,
-    then budget / n, never below 30. Well-initialised layouts converge in far fewer epochs than
-    UMAP's defaults assume (measured in bench/segments.py)."""
+    """Layout epochs for n rows: 200 (UMAP's large-data default) up to 5,000 rows, then
+    budget / n, never below 30 (40 at 25,000 rows). Well-initialised layouts converge in far
+    fewer epochs than UMAP's defaults assume: on 25,000 planted customers 40 epochs find the
+    same segments as 160 (ARI 0.985 both; bench/segments_fast.py, bench/segments.py)."""
     return int(np.clip(budget // max(n, 1), MIN_EPOCHS, MAX_EPOCHS))
 
 
 def knn_graph(X: np.ndarray, n_neighbors: int, metric: str, random_state: int | None,
-              n_jobs: int, keep_index: bool = False) -> tuple[np.ndarray, np.ndarray, object]:
-    """(indices, distances, search index or None) of each row's n_neighbors nearest rows, itself
-    first. Exact below EXACT_KNN_BELOW rows unless the index is wanted, else pynndescent."""
-    if X.shape[0] < EXACT_KNN_BELOW and not keep_index:
+              n_jobs: int) -> tuple[np.ndarray, np.ndarray, object]:
+    """(indices, distances, search index) of each row's n_neighbors nearest rows, itself first.
+
+    Exact below EXACT_KNN_BELOW rows (sklearn: a KD-tree for up to KD_TREE_DIMS columns, else
+    brute force; 25,000 x 64 takes about a second on 2 cores), else pynndescent. The exact path
+    needs no numba: pynndescent's first call compiles for ~20 s in every new process."""
+    if X.shape[0] < EXACT_KNN_BELOW:
         from sklearn.neighbors import NearestNeighbors
 
-        nn = NearestNeighbors(n_neighbors=n_neighbors, metric=metric, algorithm="brute", n_jobs=n_jobs)
-        dists, idx = nn.fit(X).kneighbors(X)
-        return idx.astype(np.int32), dists.astype(np.float32), None
+        algorithm = "kd_tree" if metric == "euclidean" and X.shape[1] <= KD_TREE_DIMS else "brute"
+        nn = NearestNeighbors(n_neighbors=n_neighbors, metric=metric, algorithm=algorithm,
+                              n_jobs=n_jobs).fit(X)
+        dists, idx = nn.kneighbors(X)
+        return idx.astype(np.int32), dists.astype(np.float32), nn
     from sklearn.utils import check_random_state
     from umap.umap_ import nearest_neighbors
 
@@ -75,10 +85,14 @@ def knn_graph(X: np.ndarray, n_neighbors: int, metric: str, random_state: int | 
 
 def extend(index: object, fitted: list[np.ndarray], X_rest: np.ndarray, n_neighbors: int) -> list[np.ndarray]:
     """Place unseen rows at the fuzzy-membership-weighted mean of their nearest fitted rows, in each
-    of the `fitted` embeddings (UMAP's transform initialisation, shared kNN query)."""
+    of the `fitted` embeddings (UMAP's transform initialisation, shared kNN query). ``index`` is
+    ``knn_graph``'s: sklearn's NearestNeighbors or pynndescent's NNDescent."""
     from umap.umap_ import smooth_knn_dist
 
-    idx, dists = index.query(X_rest, k=n_neighbors)  # (m, k) rows of the fitted subsample
+    if hasattr(index, "kneighbors"):
+        dists, idx = index.kneighbors(X_rest, n_neighbors=n_neighbors)
+    else:
+        idx, dists = index.query(X_rest, k=n_neighbors)  # (m, k) rows of the fitted subsample
     dists = dists.astype(np.float32)
     sigmas, rhos = smooth_knn_dist(dists, float(n_neighbors), local_connectivity=1.0)
     w = np.exp(-np.maximum(dists - rhos[:, None], 0.0) / sigmas[:, None])  # (m, k)
@@ -112,6 +126,9 @@ class UmapPair:
               init: str | np.ndarray, knn: tuple, n_neighbors: int) -> np.ndarray:
         import umap
 
+        from core.segments import jit
+
+        jit.cache_on_disk()
         seeded = self.random_state is not None
         model = umap.UMAP(n_neighbors=n_neighbors, n_components=n_components, min_dist=min_dist,
                           metric=self.metric, n_epochs=n_epochs, init=init,
@@ -130,8 +147,8 @@ class UmapPair:
         n = X.shape[0]
         if n <= max(self.cluster_components, self.map_components) + 2:
             raise ValueError(f"{n} customers are too few to map")
-        if self.max_fit is not None and self.max_fit < EXACT_KNN_BELOW:
-            raise ValueError(f"max_fit must be at least {EXACT_KNN_BELOW}")
+        if self.max_fit is not None and self.max_fit < MIN_FIT:
+            raise ValueError(f"max_fit must be at least {MIN_FIT}")
         timings, started = {}, time.perf_counter()
         rng = np.random.default_rng(self.random_state)
         subsample = self.max_fit is not None and n > self.max_fit
@@ -139,9 +156,8 @@ class UmapPair:
         X_fit = X[fit_rows]
         n_fit = len(fit_rows)
         k = min(self.n_neighbors, n_fit - 1)
-        idx, dists, index = knn_graph(X_fit, k, self.metric, self.random_state, self.n_jobs,
-                                      keep_index=subsample)
-        knn = (idx, dists) if index is None else (idx, dists, index)
+        idx, dists, index = knn_graph(X_fit, k, self.metric, self.random_state, self.n_jobs)
+        knn = (idx, dists) if hasattr(index, "kneighbors") else (idx, dists, index)
         timings["knn"] = time.perf_counter() - started
 
         epochs = self.n_epochs or auto_epochs(n_fit)
@@ -169,6 +185,15 @@ class UmapPair:
 
     def fit_transform(self, X: np.ndarray) -> np.ndarray:
         return self.fit(X).space_
+
+
+def warm_up() -> float:
+    """Compile (or load from the disk cache) what a seeded UmapPair fit runs, on a tiny input;
+    the seconds it took. The first call in a process pays numba's compile, later ones ~0.1 s."""
+    started = time.perf_counter()
+    X = np.random.default_rng(0).normal(size=(200, 4)).astype(np.float32)
+    UmapPair(n_epochs=5, map_epochs=5, max_fit=None).fit(X)
+    return time.perf_counter() - started
 
 
 def default_min_cluster_size(n: int) -> int:

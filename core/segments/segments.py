@@ -1,7 +1,9 @@
 """Customer segments: learned customer vectors -> UMAP (a 2-D map and a clustering space) -> HDBSCAN.
 
 ``build`` runs the pipeline for one model and caches the result per (model, settings, data), so
-the page opens instantly after the first run. The reducer and the clusterer are plug-ins with a
+the page opens instantly after the first run. Settings without the learned ``embedding`` need
+no model at all (``inputs_for``): a shop without products (a spend-only history) is segmented
+on recency, frequency and money alone. The reducer and the clusterer are plug-ins with a
 plain contract (``fit(X) -> self`` with ``map_``/``space_``; ``fit(X) -> self`` with ``labels_``
 and ``probabilities_``), so either can be swapped or faked in tests. Segment numbers stay the
 same across retrains: a new run's segments are matched to the shop's previous run by member
@@ -53,17 +55,44 @@ def inputs(store: Store, keys: np.ndarray, vectors: np.ndarray, parts: tuple[str
     return np.hstack(blocks).astype(np.float32)
 
 
+def profiled_customers(store: Store) -> np.ndarray:
+    """Keys of the customers a model-less run profiles: consenting, with at least one purchase
+    (the customers a model's event log holds), in key order."""
+    rows = store.rows("""
+        SELECT DISTINCT e.customer_key FROM events e JOIN customers c USING (customer_key)
+        WHERE e.event_type = 'purchase' AND c.consent_profiling ORDER BY 1""")
+    return np.array([r[0] for r in rows], dtype=object)
+
+
+def inputs_for(store: Store, model_id: str | None, cfg: SegmentConfig
+               ) -> tuple[np.ndarray, np.ndarray, artifacts.Artifact | None, list[str]]:
+    """(customer keys, clustering input, the model or None, problems) for these settings. With
+    the ``embedding`` the customers and vectors are the model's (the latest when None); without
+    it no model is read and the customers are ``profiled_customers``."""
+    if "embedding" not in cfg.parts:
+        keys = profiled_customers(store)
+        return keys, features.matrix(store, list(keys), cfg.parts), None, []
+    keys, vectors, art, problems = embeddings.customer_vectors(store, model_id)
+    return keys, inputs(store, keys, vectors, cfg.parts), art, problems
+
+
 def cluster(X: np.ndarray, config: SegmentConfig, reducer: MapReducer | None = None,
-            clusterer: Clusterer | None = None, progress: Progress | None = None
-            ) -> tuple[np.ndarray, np.ndarray, Clusterer]:
-    """(map, space, fitted clusterer) of the rows of ``X``."""
+            clusterer: Clusterer | None = None, progress: Progress | None = None,
+            timings: dict[str, float] | None = None) -> tuple[np.ndarray, np.ndarray, Clusterer]:
+    """(map, space, fitted clusterer) of the rows of ``X``; seconds per stage into ``timings``."""
     say = progress or (lambda _f, _m: None)
+    spent = timings if timings is not None else {}
     if len(X) < 10:
         raise ValueError(f"Only {len(X)} customers can be profiled; segments need at least 10.")
     say(0.05, f"Mapping {len(X):,} customers (UMAP)")
+    started = time.perf_counter()
     red = (reducer or default_reducer(config, len(X))).fit(X)
+    spent.update({f"umap_{k}": round(v, 2) for k, v in getattr(red, "timings_", {}).items()})
+    spent["umap"] = round(time.perf_counter() - started, 2)
     say(0.75, "Finding segments (HDBSCAN)")
+    started = time.perf_counter()
     cl = (clusterer or default_clusterer(config, len(X))).fit(red.space_)
+    spent["hdbscan"] = round(time.perf_counter() - started, 2)
     return np.asarray(red.map_, np.float32), np.asarray(red.space_, np.float32), cl
 
 
@@ -116,19 +145,20 @@ def build(store: Store, model_id: str | None = None, cfg: SegmentConfig | None =
     say = progress or (lambda _f, _m: None)
     data = sequences.fingerprint(store)
     chosen = model_id or artifacts.latest_id(store)
-    if use_cache and reducer is None and clusterer is None and chosen:
+    if use_cache and reducer is None and clusterer is None and (chosen or "embedding" not in cfg.parts):
         # before any model or vector work: a cache hit needs neither
         hit = cache.path_for(store, chosen, cfg, data)
         run = cache.load(hit) if hit.exists() else None
         if run is not None:
             say(1.0, "Segments loaded from cache")
             return run
-    say(0.0, "Reading customer vectors")
-    keys, vectors, art, problems = embeddings.customer_vectors(store, model_id)
-    path = cache.path_for(store, art.model_id, cfg, data)
     started = time.perf_counter()
-    X = inputs(store, keys, vectors, cfg.parts)
-    map2d, space, cl = cluster(X, cfg, reducer, clusterer, lambda f, m: say(0.05 + 0.85 * f, m))
+    say(0.0, "Reading customer vectors" if "embedding" in cfg.parts else "Reading customer figures")
+    keys, X, art, problems = inputs_for(store, model_id, cfg)
+    path = cache.path_for(store, art.model_id if art else None, cfg, data)
+    timings = {"inputs": round(time.perf_counter() - started, 2)}
+    map2d, space, cl = cluster(X, cfg, reducer, clusterer, lambda f, m: say(0.05 + 0.85 * f, m),
+                               timings)
     raw = np.asarray(cl.labels_, dtype=np.int64)
     labels = raw
     prev = cache.previous_run(store)
@@ -142,11 +172,12 @@ def build(store: Store, model_id: str | None = None, cfg: SegmentConfig | None =
 
     run = SegmentRun(keys, map2d, space, labels, np.asarray(cl.probabilities_, np.float32),
                      assign_outliers(cl, space, labels), _condensed_tree(cl))
-    run.meta = {"model_id": art.model_id, "kind": art.manifest.get("kind"), "config": asdict(cfg),
+    run.meta = {"model_id": art.model_id if art else None,
+                "kind": art.manifest.get("kind") if art else "features", "config": asdict(cfg),
                 "data": data, "seconds": round(time.perf_counter() - started, 2),
                 "created": time.strftime("%Y-%m-%d %H:%M:%S"), "problems": problems,
                 "n_customers": int(len(keys)), "n_segments": run.n_segments,
-                "unassigned": run.unassigned_share, "leaf_nodes": leaves}
+                "unassigned": run.unassigned_share, "leaf_nodes": leaves, "timings": timings}
     if reducer is None and clusterer is None:
         if sequences.fingerprint(store) != data:  # erasures or objections while it was built
             allowed = {r[0] for r in store.rows("SELECT customer_key FROM customers WHERE consent_profiling")}
