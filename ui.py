@@ -53,9 +53,14 @@ def jobs() -> JobRunner:
     return JobRunner()
 
 
-@st.cache_resource(show_spinner=False)
 def get_store(shop: str) -> Store:
     """The app's read-write connection to one shop (created on first use)."""
+    return _open_store(str(config.home()), shop)
+
+
+@st.cache_resource(show_spinner=False)
+def _open_store(home: str, shop: str) -> Store:
+    """One connection per data folder and shop (tests run apps over several folders)."""
     return Store.open(shop)
 
 

@@ -35,8 +35,11 @@ def folder() -> Path:
 
 
 def scratch_file(suffix: str) -> Path:
-    """A new empty scratch file owned by this process."""
-    sweep_once()
+    """A new empty scratch file owned by this process (sweeping others' leftovers first)."""
+    try:
+        sweep()
+    except OSError as err:  # a file held or removed by another process
+        log.debug("scratch sweep incomplete: %s", err)
     fd, name = tempfile.mkstemp(prefix=f"tmp-{os.getpid()}-", suffix=suffix, dir=folder())
     os.close(fd)
     return Path(name)
