@@ -24,6 +24,7 @@ from dataclasses import asdict
 
 from core.cli.data import progress
 from core.segments.types import UNASSIGNED, SegmentConfig
+from core.shop.money import format_money
 from core.store.store import Store
 
 
@@ -198,21 +199,24 @@ def cmd_segments(args: argparse.Namespace) -> int:
             model_id = choice.model_id if choice else model_id
         cfg = SegmentConfig(parts=tuple(parts), min_cluster_size=args.min_size, seed=args.seed)
         run = segments.build(store, model_id, cfg, progress=progress(args.json))
-        data = profiles.load(store)
+        data = profiles.load(store)  # knows the shop's currency: descriptions state amounts in it
     labels = segments.view(run, assign_outliers=args.assign_outliers)
     profs = profiles.segment_profiles(data, run.keys, labels)
     rows = [{"segment": k, "name": p.name, "customers": p.customers,
              "share_customers": round(p.share_customers, 4), "share_revenue": round(p.share_revenue, 4),
-             "description": p.description} for k, p in profs.items()]
+             "revenue": round(p.revenue, 2), "description": p.description} for k, p in profs.items()]
     unassigned = int((labels == UNASSIGNED).sum())
     if args.json:
         print(json.dumps({"model_id": run.meta.get("model_id"), "inputs": list(cfg.parts),
-                          "customers": int(len(labels)), "unassigned": unassigned, "segments": rows}))
+                          "customers": int(len(labels)), "unassigned": unassigned,
+                          "currency": data.currency, "segments": rows}))
         return 0
     source = (f"model {run.meta['model_id']}" if run.meta.get("model_id")
               else "recency, frequency and money; no model")
-    print(f"{len(rows)} segments of {len(labels):,} customers ({source}); {unassigned:,} unassigned")
+    money = f"amounts in {data.currency}" if data.currency else "amounts without a currency"
+    print(f"{len(rows)} segments of {len(labels):,} customers ({source}); {unassigned:,} unassigned; {money}")
     for r in rows:
         print(f"{r['segment']:>3}  {r['name']:<60} {r['customers']:>7,} customers  "
-              f"{r['share_customers']:>6.1%} of customers  {r['share_revenue']:>6.1%} of revenue")
+              f"{r['share_customers']:>6.1%} of customers  "
+              f"{format_money(r['revenue'], data.currency):>12} revenue ({r['share_revenue']:.1%})")
     return 0
