@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from core.ingest import currency, guess, pii, presets, readers
+from core.ingest import guess, pii, presets, readers, sanity
 from core.ingest.guess import Profile
 from core.ingest.land import land_table
 from core.ingest.load import stage_table
@@ -237,7 +237,7 @@ def run_import(store: Store, plans: list[TablePlan], dry_run: bool = False,
                 table.columns = dict(plan.mapping.columns)
                 table.confidence = {f: c.confidence for f, c in plan.mapping.confidence.items()}
                 stage_table(tx, plan, table, store)
-                currency.adopt(tx, plan, table, store.shop, where)
+                sanity.adopt_currency(tx, plan, table, store.shop, where)
                 say(base + span * 0.6, f"Writing {plan.label}")
                 land_table(tx, plan, table, import_id, store)
                 remember(tx, plan)

@@ -9,6 +9,7 @@
     value.py      12-month value and churn risk, checked on a later period
     overview.py   the Overview page's numbers: KPIs with deltas, revenue over time, breakdowns
     charts.py     the Overview page's figures
+    money.py      amounts in the shop's currency: text, hover templates, column formats, titles
     style.py      the palette and layout every figure shares
 
 Public face: ``catalog.load``, ``sequences.event_log``, ``sequences.fingerprint``,

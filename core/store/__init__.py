@@ -7,6 +7,8 @@
     artifacts.py  trained models as versioned, checksummed folders; the one in use, candidates
     jobs.py       long work on a background thread: progress, cancel, the latest result, exit
     scratch.py    converted and uploaded copies of imports: owned by a process, swept at start
+    settings.py   a shop's named settings (retention, remembered layouts, currency)
+    currency.py   the currencies shoplens knows, reading one from text, the shop's currency
 
 Public face: ``Store.open(shop)``, ``Store.df/rows/scalar/transaction``, ``config.home``,
 ``pseudonym.pseudonymize``, ``artifacts.save/load_usable/latest_id/promote``, ``jobs.JobRunner``.
