@@ -212,7 +212,8 @@ def ladder(prep: Prepared) -> str:
         return (f"Customers buy {per_user:.1f} items on average: few repeat histories. "
                 "Item-kNN and EASE usually serve such shops best; sequence models need longer histories.")
     return (f"{log_.n_users:,} customers with {per_user:.1f} purchases each: enough history for "
-            "sequence models; compare them with the baselines below before relying on them.")
+            "sequence models; compare them with the baselines below (TIFU-KNN and UP-CF, the "
+            "strongest simple rivals on repeat-heavy shops, included) before relying on them.")
 
 
 def order_matters(rec: SequenceRecommender, prep: Prepared, seed: int = 0) -> dict[str, float]:
