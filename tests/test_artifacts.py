@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from core.store import artifacts
+from core.store import artifacts, fallback
 from core.store.store import Store
 
 
@@ -53,7 +53,7 @@ def test_damaged_latest_is_refused_and_the_previous_one_is_used(store: Store, da
         weights.unlink()
     with pytest.raises(artifacts.ArtifactError, match="damaged"):
         artifacts.load(store)
-    usable, problems = artifacts.load_usable(store)
+    usable, problems = fallback.load_usable(store)
     assert usable.model_id == first.model_id
     assert problems and second.model_id in problems[0]
 

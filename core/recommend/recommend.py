@@ -70,6 +70,7 @@ class Engine:
         self.segment_counts = explain.segment_counts(self)
         self._lifts: dict[tuple, np.ndarray] = {}
         self._masks: dict[Controls, np.ndarray] = {}
+        self.problems: list[str] = []  # models refused on the way to this one, a stale model
 
     def static_mask(self, controls: Controls) -> np.ndarray:
         """The filters' mask for everyone, cached per set of controls (do not modify it)."""
@@ -288,7 +289,7 @@ def load(store: Store, model: str | None = None, segment_names: dict[int, str] |
         log_ = event_log(sequences.LogOptions())
         split = data.split(log_)
         scorer: object = baselines.make(model).fit(split)
-        name, neural = embeddings.LABELS.get(model, model), False
+        name, neural, refusals = embeddings.LABELS.get(model, model), False, []
     else:
         rec, art, problems = embeddings.load_recommender(store, model)
         log_ = event_log(sequences.LogOptions(**art.state.get("options", {})))
@@ -297,7 +298,7 @@ def load(store: Store, model: str | None = None, segment_names: dict[int, str] |
                              "shop has now: retrain it on the Model page.")
         for p in problems:
             log.warning(p)
-        scorer, neural = rec, True
+        scorer, neural, refusals = rec, True, problems
         name = f"{embeddings.LABELS.get(art.manifest.get('kind'), 'model')} ({art.model_id})"
         split = data.split(log_)
     run = cache.previous_run(store)
@@ -306,6 +307,7 @@ def load(store: Store, model: str | None = None, segment_names: dict[int, str] |
         seg = pd.Series(segments.view(run, assign_outliers=True), index=pd.Index(run.keys))
     engine = Engine(store, scorer, name, log_, cat, _customers(store), seg, segment_names or {},
                     neural, split.test)
+    engine.problems = list(refusals)
     if log_.user_ids:  # the first call pays torch's and numpy's warm-up; not the first customer
         engine.recommend(log_.user_ids[0])
     return engine
