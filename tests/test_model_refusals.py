@@ -179,6 +179,8 @@ def test_re_sign_trusts_unsigned_models_only(good: artifacts.Artifact, bad: arti
     _edit("kind", "lstm")(bad, Path())  # a wrong signature is never re-signed
     assert main(["models", "--shop", "demo", "--re-sign"]) == 0
     assert f"{bad.model_id}: not signed: its signature is wrong" in capsys.readouterr().out
+    assert main(["use-model", "--shop", "demo", bad.model_id]) == 2
+    assert "refused" in capsys.readouterr().err
     with Store.open("demo") as store:
         assert f"({good.model_id})" in recommend.load(store).name
 

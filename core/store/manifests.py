@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.store import pseudonym
+from core.store.store import StoreError
 
 if TYPE_CHECKING:
     from core.store.store import Store
@@ -61,7 +62,11 @@ def problem(store: Store, manifest: Any, model_id: str, files: tuple[str, ...]) 
         return ("its manifest is not signed (saved before shoplens signed its models, or its "
                 f"signature was removed): train it again, or run `shoplens models --re-sign "
                 f"--shop {store.shop}` if you trust the models folder as it is")
-    if not isinstance(given, str) or not hmac.compare_digest(given, signature(store, manifest)):
+    try:
+        expected = signature(store, manifest)
+    except (StoreError, OSError) as err:  # the shop's secret is damaged or unreadable
+        return f"its signature cannot be checked ({err})"
+    if not isinstance(given, str) or not hmac.compare_digest(given, expected):
         return ("its manifest was changed after it was saved (its signature does not match: "
                 "kind, metrics, file list or checksums edited, or signed by another shop's key)")
     if manifest.get("model_id") != model_id:
