@@ -185,6 +185,23 @@ def test_re_sign_trusts_unsigned_models_only(good: artifacts.Artifact, bad: arti
         assert f"({good.model_id})" in recommend.load(store).name
 
 
+def test_without_any_usable_model_item_knn_serves_and_says_why(
+        good: artifacts.Artifact, bad: artifacts.Artifact) -> None:
+    _drop_signature(bad, Path())
+    _drop_signature(good, Path())
+    try:
+        with Store.open("demo") as store:
+            engine = recommend.load(store)
+            assert not engine.neural
+            assert "kNN" in engine.name and engine.recommend(engine.log.user_ids[0]).picks
+            assert any(f"Model {good.model_id} refused" in p and "item-kNN serves" in p
+                       for p in engine.problems), engine.problems
+            with pytest.raises(artifacts.ArtifactError, match="refused"):
+                recommend.load(store, bad.model_id)  # a model asked for by name: no quiet swap
+    finally:
+        assert main(["models", "--shop", "demo", "--re-sign"]) == 0
+
+
 def test_the_pages_name_the_refused_model_and_serve_the_good_one(good: artifacts.Artifact,
                                                                  bad: artifacts.Artifact) -> None:
     _swap_weights(bad, _misshapen(bad), sign=True)
