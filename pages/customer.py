@@ -33,6 +33,8 @@ except (ValueError, RuntimeError) as err:
     st.error(str(err))
     st.page_link("pages/model.py", label="Go to the Model page", icon=":material/model_training:")
     st.stop()
+for problem in engine.problems:  # a refused model (and the one served instead), a stale one
+    st.warning(problem)
 
 # -- find a customer --------------------------------------------------------------------------
 KEY = f"cust_key_{shop}"

@@ -18,7 +18,7 @@ shop = store.shop
 currency = ui.currency(store)
 runner = ui.jobs()
 
-models = [m for m in artifacts.list_models(store) if "damaged" not in m]
+models = [m for m in artifacts.list_models(store) if "damaged" not in m and "refused" not in m]
 default = defaults.choose(store)  # a shop without products is segmented without a model
 if default is None or (default.model_id is not None and not models):
     st.info("Segments are built from the customer vectors of a trained model. "

@@ -46,6 +46,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("models", help="the shop's trained models: which is in use, which are candidates")
     p.add_argument("--shop", required=True)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--re-sign", action="store_true",
+                   help="sign the manifests of models saved before manifests were signed (only "
+                        "unsigned ones whose files check out; do it only if you trust the models "
+                        "folder as it is)")
     p.set_defaults(func=cmd_models)
 
     p = sub.add_parser("use-model", help="put a trained model (e.g. a cancelled run kept as a "
@@ -131,14 +135,18 @@ def _ctrl_c_cancels() -> Iterator[threading.Event]:
 
 def cmd_models(args: argparse.Namespace) -> int:
     from core.learn import wording
-    from core.store import artifacts
+    from core.store import artifacts, resign
     with Store.open(args.shop, read_only=True) as store:
+        if args.re_sign:
+            for model_id, outcome in resign.re_sign(store).items():
+                print(f"{model_id}: {outcome}", file=sys.stderr if args.json else sys.stdout)
         in_use = artifacts.latest_id(store)
         rows = []
         for m in artifacts.list_models(store):
             metrics = m.get("metrics", {})
             rows.append({"model_id": m["model_id"], "kind": m.get("kind"),
-                         "state": _state(m, in_use), "cancelled": metrics.get("cancelled"),
+                         "state": _state(m, in_use), "refused": m.get("refused"),
+                         "cancelled": metrics.get("cancelled"),
                          "valid_ndcg@10": metrics.get("valid", {}).get("ndcg@10"),
                          "test_ndcg@10": metrics.get("test", {}).get("ndcg@10"),
                          "training": wording.duration(metrics.get("fit_seconds"))})
@@ -151,12 +159,16 @@ def cmd_models(args: argparse.Namespace) -> int:
         scores = ("" if r["valid_ndcg@10"] is None else
                   f"valid NDCG@10 {r['valid_ndcg@10']:.4f}  test NDCG@10 {r['test_ndcg@10']:.4f}")
         print(f"{r['model_id']:<32} {r['kind'] or '-':<12} {r['state']:<10} {scores}  {r['training']}")
+        if r["refused"]:
+            print(f"    refused: {r['refused']}")
     return 0
 
 
 def _state(manifest: dict, in_use: str | None) -> str:
     if "damaged" in manifest:
         return "damaged"
+    if "refused" in manifest:
+        return "refused"
     if manifest["model_id"] == in_use:
         return "in use"
     return "candidate" if manifest.get("candidate") else "earlier"
