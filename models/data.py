@@ -129,6 +129,33 @@ def split(log: EventLog, valid_share: float = 0.1, test_share: float = 0.1) -> S
     return Split(log, train, valid, test, t_valid, t_test)
 
 
+def split_next_period(log: EventLog, quantile: float = 0.9, valid_share: float = 0.1) -> Split:
+    """The next-period protocol: one global cutoff ``T`` at the ``quantile`` of purchase times.
+    Everything before ``T`` is the past a model is trained on today (validation inside it, by
+    time: each customer's first basket in the last ``valid_share`` of its purchases); the target
+    is each returning customer's (one who bought before ``T``) first basket at or after ``T``,
+    predicted from the history before ``T`` alone: no event at or after ``T`` is seen."""
+    bought = log.etype == EVENT_TYPES.index("purchase")
+    purchase_ts = np.sort(log.ts[bought])
+    if len(purchase_ts) == 0:
+        raise ValueError("The shop has no purchases to learn from.")
+    t_test = int(purchase_ts[min(int(len(purchase_ts) * quantile), len(purchase_ts) - 1)])
+    before = purchase_ts[purchase_ts < t_test]
+    if len(before) == 0:
+        raise ValueError("No purchases before the cutoff: too short a history to split.")
+    t_valid = int(before[int(len(before) * (1 - valid_share))])
+    train = log.slice(log.ts < t_valid)
+    valid = _basket_targets(log, t_valid, t_test, last=False)
+    returning = set(np.unique(log.user[bought & (log.ts < t_test)]).tolist())
+    test = [Target(t.user, t_test, t.items, t.context)
+            for t in _basket_targets(log, t_test, np.iinfo(np.int64).max, last=False)
+            if t.user in returning]
+    return Split(log, train, valid, test, t_valid, t_test)
+
+
+PROTOCOLS = {"last_basket": split, "next_period": split_next_period}
+
+
 def history(log: EventLog, target: Target, max_len: int | None = None) -> np.ndarray:
     """Indices into ``log`` of the user's events before the target's cut-off (oldest first)."""
     off = log.offsets

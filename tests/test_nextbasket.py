@@ -8,9 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_baselines import make_log, make_split, order, target
+from test_baselines import PURCHASE, make_log, make_split, order, target
 
 from models import baselines
+from models.rules.estimator import history_events
 from models.rules.nextbasket import TIFUKNN, UPCF, basket_ranks, tifu_weights
 
 REFERENCE = json.loads((Path(__file__).parent / "data" / "nextbasket_reference.json").read_text())
@@ -102,3 +103,27 @@ def test_registered_and_tunable() -> None:
     assert baselines.make("tifuknn", {"neighbours": 50}).neighbours == 50
     with pytest.raises(ValueError):
         TIFUKNN(alpha=2.0).fit(make_split(make_log(_history([[0]]), n_items=2), []))
+
+
+def test_next_period_split_never_lets_the_future_in() -> None:
+    from models.data import split_next_period
+    rng = np.random.default_rng(3)
+    events = [(u, int(rng.integers(1, 9)), float(d)) for u in range(30)
+              for d in sorted(rng.uniform(0, 200, int(rng.integers(1, 8))))]
+    events += [(30, 1, 199.9)]  # a customer whose first purchase is after the cutoff
+    log = make_log(events, n_items=8)
+    s = split_next_period(log, quantile=0.9)
+    assert (s.train.ts < s.t_valid).all() and s.t_valid < s.t_test <= int(199.9 * 86_400)
+    bought = log.etype == PURCHASE
+    assert s.t_test == int(np.sort(log.ts[bought])[int(bought.sum() * 0.9)])
+    assert all(s.t_valid <= t.cutoff < s.t_test for t in s.valid)
+    assert s.test and all(t.cutoff == s.t_test for t in s.test)  # history: before the cutoff only
+    returning = set(log.user[bought & (log.ts < s.t_test)].tolist())
+    assert {t.user for t in s.test} <= returning and 30 not in {t.user for t in s.test}
+    for t in s.test:  # the target is the customer's first basket at or after the cutoff
+        mine = bought & (log.user == t.user) & (log.ts >= s.t_test)
+        first_day = log.ts[mine].min()
+        assert set(t.items.tolist()) == set(log.item[mine & (log.ts == first_day)].tolist())
+    model = TIFUKNN(alpha=1.0).fit(s)
+    rows, idx = history_events(log, s.test)
+    assert (log.ts[idx] < s.t_test).all() and model.score(log, s.test).shape[0] == len(s.test)

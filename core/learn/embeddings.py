@@ -57,11 +57,16 @@ class Prepared:
         return guards.NotReady(self.readiness, self.no_recommendations)
 
 
-def prepare(store: Store, options: sequences.LogOptions | None = None) -> Prepared:
-    """Event log, split and readiness of a shop (ValueError when it has no purchases at all)."""
+def prepare(store: Store, options: sequences.LogOptions | None = None,
+            protocol: str = "last_basket") -> Prepared:
+    """Event log, split and readiness of a shop (ValueError when it has no purchases at all).
+    ``protocol``: ``last_basket`` (each customer's last basket is the test) or ``next_period``
+    (one cutoff in time; ``models.data.split_next_period``)."""
+    if protocol not in data.PROTOCOLS:
+        raise ValueError(f"Unknown protocol {protocol!r}: choose {', '.join(data.PROTOCOLS)}.")
     options = options or sequences.LogOptions()
     event_log = sequences.event_log(store, options)
-    split = data.split(event_log)
+    split = data.PROTOCOLS[protocol](event_log)
     return Prepared(event_log, split, sequences.fingerprint(store), options,
                     no_recommendations=catalog.why_no_recommendations(store))
 
