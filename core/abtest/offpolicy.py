@@ -8,7 +8,7 @@ likely, so ``pi_e(a | x) = 1 / len(list_x)`` for products in the list and 0 else
 DM/DR's reward model is a shrunk mean click rate per (customer group, product), fitted out of
 fold so DR stays unbiased. DM's interval is a bootstrap over that cross-fit (the rounds resampled,
 both halves' models refitted each time); where most of its estimate is the model's fallback rather
-than logged visits, it has no interval and a note says why (``ope.dm_from_replicates``).
+than logged visits, it has no interval and a note says why (``crossfit.dm_from_replicates``).
 
 Shops rarely keep such logs. ``generate_log`` writes one from the simulated world: the slot
 shows, with probability 1 - epsilon, a product drawn uniformly from the union of the arms'
@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.abtest import ope
+from core.abtest import crossfit, ope
 from core.abtest.world import CLICK_CAP, World
 
 COLUMNS = ("customer_key", "product_row", "propensity", "reward")
@@ -94,21 +94,23 @@ def evaluate(log: pd.DataFrame, arms: dict[str, np.ndarray], group: np.ndarray |
     fitted = {name: _out_of_fold(models, fold, rows, action, g) for name, rows in lists.items()}
     shares = {name: _out_of_fold([m.fallback() for m in models], fold, rows, action, g)[1].mean()
               for name, rows in lists.items()}
-    supported = [name for name, share in shares.items() if share <= ope.DM_PRIOR_SHARE_MAX]
+    supported = [name for name, share in shares.items() if share <= crossfit.DM_PRIOR_SHARE_MAX]
 
     def dm_all(rows: np.ndarray) -> list[float]:  # DM of every arm with an interval, refitted on rows
         g_b = None if g is None else g[rows]
         ms, fo = _crossfit(action[rows], reward[rows], n_rows, g_b, seed)
         return [_out_of_fold(ms, fo, lists[name][rows], action[rows], g_b)[1].mean() for name in supported]
 
-    reps = ope.bootstrap(dm_all, len(log), ope.DM_REPLICATES, seed) if supported else np.empty((0, 0))
+    reps = (crossfit.bootstrap(dm_all, len(log), crossfit.DM_REPLICATES, seed) if supported
+            else np.empty((0, 0)))
     out = []
     for name, rows in lists.items():
         pi_logged = target_probs(rows, action)
         q_logged, q_target = fitted[name]
         diag = ope.diagnostics(pscore, pi_logged)
         own = reps[:, supported.index(name)] if name in supported else np.empty(0)
-        direct = ope.dm_from_replicates(float(q_target.mean()), own, float(shares[name]), len(log), alpha)
+        direct = crossfit.dm_from_replicates(float(q_target.mean()), own, float(shares[name]), len(log),
+                                             alpha)
         for est in ope.estimate_all(reward, pscore, pi_logged, q_logged, q_target, alpha):
             est = direct if est.name == "DM" else est
             out.append({"arm": name, "estimator": est.name, "value": est.value, "low": est.low,
@@ -118,14 +120,14 @@ def evaluate(log: pd.DataFrame, arms: dict[str, np.ndarray], group: np.ndarray |
 
 
 def _crossfit(action: np.ndarray, reward: np.ndarray, n_rows: int, g: np.ndarray | None,
-              seed: int) -> tuple[list[ope.RewardModel], np.ndarray]:
+              seed: int) -> tuple[list[crossfit.RewardModel], np.ndarray]:
     """Two reward models, each fitted on one random half of the rounds, and the halves."""
-    fold = ope.folds(len(action), 2, seed)
-    return [ope.fit_reward_model(action[fold != f], reward[fold != f], n_rows,
+    fold = crossfit.folds(len(action), 2, seed)
+    return [crossfit.fit_reward_model(action[fold != f], reward[fold != f], n_rows,
                                  None if g is None else g[fold != f]) for f in (0, 1)], fold
 
 
-def _out_of_fold(models: list[ope.RewardModel], fold: np.ndarray, rows: np.ndarray, action: np.ndarray,
+def _out_of_fold(models: list[crossfit.RewardModel], fold: np.ndarray, rows: np.ndarray, action: np.ndarray,
                  g: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """(q_logged, q_target) with each half predicted by the model of the other half."""
     q_logged, q_target = np.empty(len(action)), np.empty(len(action))
@@ -136,7 +138,7 @@ def _out_of_fold(models: list[ope.RewardModel], fold: np.ndarray, rows: np.ndarr
     return q_logged, q_target
 
 
-def _expected_q(model: ope.RewardModel, rows: np.ndarray, group: np.ndarray | None) -> np.ndarray:
+def _expected_q(model: crossfit.RewardModel, rows: np.ndarray, group: np.ndarray | None) -> np.ndarray:
     """sum_a pi_e(a | x) qhat(x, a) with pi_e uniform over each list."""
     n, k = rows.shape
     flat = rows.clip(0).ravel()
