@@ -89,6 +89,13 @@ def test_too_short_a_history_is_explained(store: Store) -> None:
         backtest.forward(store)
 
 
+def test_a_window_longer_than_a_third_of_the_history_is_refused(store: Store) -> None:
+    add_events(store, declining(1.0))  # two years
+    with pytest.raises(ValueError, match=r"over 300 days needs 900 days of purchases"):
+        backtest.forward(store, window_days=300)
+    assert backtest.default_window(store) == 180
+
+
 def test_demo_shop_forward_check_and_the_profiles_carry_it(demo_shop: Store) -> None:  # noqa: F811
     check = backtest.forward(demo_shop)
     assert check.window_days == backtest.default_window(demo_shop)

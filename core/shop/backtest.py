@@ -1,7 +1,8 @@
 """Forward backtest of the value model: fitted at a past date, scored on the window after it.
 
 ``forward`` cuts the history at ``cutoff = last event - window`` (``window`` = min(180, a third of
-the span from the shop's first to its last purchase) days by default) and fits the value model as
+the span from the shop's first purchase to its last event) days by default; a longer window than a
+third is refused, as it would leave the fit almost no history to learn from) and fits the value model as
 the app does, but with the history ending at the cutoff (``value.fit_value_model(end=cutoff,
 horizon_days=window)``: features at ``cutoff - window``, labels in the window before the cutoff;
 nothing after the cutoff is read). From features at the cutoff it then predicts each customer's
@@ -77,40 +78,63 @@ class Backtest:
 
 
 def default_window(store: Store) -> int:
-    """min(180, a third of the span from the shop's first to its last purchase) in whole days."""
-    first, last = store.rows("SELECT min(ts), max(ts) FROM events WHERE event_type = 'purchase'")[0]
-    if first is None:
+    """min(180, a third of the span from the shop's first purchase to its last event) in whole days."""
+    first = store.scalar("SELECT min(ts) FROM events WHERE event_type = 'purchase'")
+    end = last_event_time(store)
+    if first is None or end is None:
         return 0
-    return int(min(MAX_WINDOW_DAYS, (pd.Timestamp(last) - pd.Timestamp(first)) / value.DAY / 3))
+    return int(min(MAX_WINDOW_DAYS, (end - pd.Timestamp(first)) / value.DAY / 3))
 
 
 def forward(store: Store, window_days: int | None = None, seed: int = 0) -> Backtest:
     """Fit at ``last event - window`` on the history before it and score on the window after it.
     Raises ValueError (from ``value.fit_value_model``) when the history before the cutoff is too short."""
+    frame, cutoff, window = forecast(store, window_days, seed)
+    end = last_event_time(store)
+    new, total = store.rows(_NEW_SQL, {"t": cutoff.to_pydatetime(), "as_of": end.to_pydatetime()})[0]
+    out = Backtest(cutoff=cutoff, window_days=window, customers=len(frame),
+                   new_share=float(new / total) if total > 0 else float("nan"),
+                   **score(frame["predicted"], frame["actual"], frame["naive"]))
+    log.info("value backtest of shop %s: %s", store.shop, out)
+    return out
+
+
+def forecast(store: Store, window_days: int | None = None, seed: int = 0
+             ) -> tuple[pd.DataFrame, pd.Timestamp, int]:
+    """Per customer who bought by the cutoff: ``predicted`` (the model fitted before the cutoff),
+    ``actual`` (net spend in the window after it) and ``naive`` (spend in the window before); with
+    the cutoff and the window in days."""
     end = last_event_time(store)
     window = default_window(store) if window_days is None else int(window_days)
     if end is None or window < value.MIN_HORIZON_DAYS:
         raise ValueError(f"Shop {store.shop!r} has too short a history for a forward check of the value "
                          f"model: it needs purchases over at least {3 * value.MIN_HORIZON_DAYS} days.")
+    first = store.scalar("SELECT min(ts) FROM events WHERE event_type = 'purchase'")
+    span = (end - pd.Timestamp(first)) / value.DAY if first is not None else 0.0
+    if span < 3 * window:
+        raise ValueError(f"A forward check over {window} days needs {3 * window} days of purchases (a "
+                         f"window of history to learn from, one to learn, one to check); shop "
+                         f"{store.shop!r} has {span:.0f}.")
     cutoff = end - pd.Timedelta(days=window)
     model = value.fit_value_model(store, horizon_days=window, seed=seed, end=cutoff)
     data = value.windows(store, cutoff, window)  # features at the cutoff, spend in (cutoff, end]
     x = model.clip(data[model.features])
     with value._threads(len(x)):
         predicted = value._spend(model.regressor, x)
-    actual = data["spend_next"].to_numpy(float)
-    new, total = store.rows(_NEW_SQL, {"t": cutoff.to_pydatetime(), "as_of": end.to_pydatetime()})[0]
-    out = Backtest(
-        cutoff=cutoff, window_days=window, customers=len(data), predicted_total=float(predicted.sum()),
-        actual_total=float(actual.sum()),
-        total_ratio=float(predicted.sum() / actual.sum()) if actual.sum() > 0 else float("nan"),
-        mae=float(np.abs(predicted - actual).mean()),
-        mae_naive=float(np.abs(data["spend_last_horizon"].to_numpy(float) - actual).mean()),
-        pearson=_corr(sps.pearsonr, predicted, actual), spearman=_corr(sps.spearmanr, predicted, actual),
-        top20_share=value._top_share(data["spend_next"], predicted),
-        new_share=float(new / total) if total > 0 else float("nan"))
-    log.info("value backtest of shop %s: %s", store.shop, out)
-    return out
+    frame = pd.DataFrame({"predicted": predicted, "actual": data["spend_next"].to_numpy(float),
+                          "naive": data["spend_last_horizon"].to_numpy(float)}, index=data.index)
+    return frame, cutoff, window
+
+
+def score(predicted: pd.Series, actual: pd.Series, naive: pd.Series) -> dict[str, float]:
+    """The ``Backtest`` figures of one forecast against what happened (see the module docstring)."""
+    p, a = np.asarray(predicted, dtype=float), np.asarray(actual, dtype=float)
+    return {"predicted_total": float(p.sum()), "actual_total": float(a.sum()),
+            "total_ratio": float(p.sum() / a.sum()) if a.sum() > 0 else float("nan"),
+            "mae": float(np.abs(p - a).mean()),
+            "mae_naive": float(np.abs(np.asarray(naive, dtype=float) - a).mean()),
+            "pearson": _corr(sps.pearsonr, p, a), "spearman": _corr(sps.spearmanr, p, a),
+            "top20_share": value._top_share(pd.Series(a), p)}
 
 
 def _corr(test: object, a: np.ndarray, b: np.ndarray) -> float:
