@@ -20,6 +20,7 @@ from core.demo import demo
 from core.segments import cache
 from core.shop import catalog, overview
 from core.store import config, scratch
+from core.store import currency as shop_currency
 from core.store.jobs import JobRunner
 from core.store.store import Store, StoreError
 
@@ -120,7 +121,38 @@ def shop_picker() -> str | None:
     chosen = st.sidebar.selectbox("Shop", shops, index=shops.index(current),
                                   help="Each shop is its own DuckDB file in " + str(config.home()))
     st.session_state[SHOP_KEY] = chosen
+    try:
+        currency_picker(get_store(chosen))
+    except StoreError:
+        pass  # the page says why the shop cannot be opened (``current_store``)
     return chosen
+
+
+def currency_picker(store: Store) -> None:
+    """Sidebar: the currency the shop's amounts are shown in (its own choice, kept in the shop)."""
+    key = f"currency_{store.shop}"
+    st.session_state[key] = shop_currency.currency(store)  # an import may have set it meanwhile
+    st.sidebar.selectbox(
+        "Currency", [None, *shop_currency.choices()], format_func=shop_currency.label, key=key,
+        on_change=_pick_currency, args=(store.shop, key),
+        help="Every amount on every page is shown in it. An import sets it from the file's "
+             "currency column or symbols, but never over your own choice.")
+
+
+def _pick_currency(shop: str, key: str) -> None:
+    shop_currency.set_currency(get_store(shop), st.session_state[key])
+
+
+def currency(store: Store) -> str | None:
+    """The shop's currency (an ISO code), or None: amounts as plain numbers."""
+    return shop_currency.currency(store)
+
+
+def model_label(model_id: str, in_use: str | None, ids: list[str]) -> str:
+    """A model picker's label: the model in use and the newest one (``ids`` newest first) say so."""
+    marks = [w for w, hit in (("in use", model_id == in_use), ("newest", bool(ids) and model_id == ids[0]))
+             if hit]
+    return f"{model_id} ({', '.join(marks)})" if marks else model_id
 
 
 def current_store() -> Store | None:
@@ -159,11 +191,6 @@ filter_options = cached(overview.filter_options)
 data_range = cached(overview.data_range)
 
 
-def money(value: float | None) -> str:
-    """1234.5 -> '1,235'."""
-    return "-" if value is None else f"{value:,.0f}"
-
-
 def delta(now: float | None, before: float | None, percent_points: bool = False) -> str | None:
     """A metric's change against the previous period, as text for ``st.metric``."""
     if now is None or before is None:
@@ -183,14 +210,15 @@ def safe_table(df: pd.DataFrame) -> pd.DataFrame:
 
 
 @st.cache_resource(show_spinner="Reading every customer's behaviour...", max_entries=4)
-def _customer_data(shop: str, version: int) -> Any:
+def _customer_data(shop: str, version: int, money: str | None) -> Any:
     from core.segments import profiles
     return profiles.load(get_store(shop))
 
 
 def customer_data(store: Store) -> Any:
-    """``core.segments.profiles.CustomerData`` of the shop, once per data version (shared, never mutated)."""
-    return _customer_data(store.shop, data_version(store))
+    """``core.segments.profiles.CustomerData`` of the shop, once per data version and currency
+    (its descriptions state amounts; shared, never mutated)."""
+    return _customer_data(store.shop, data_version(store), currency(store))
 
 
 def _segments_stamp(store: Store) -> float:

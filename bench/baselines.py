@@ -46,6 +46,12 @@ GRID: dict[str, dict[str, list[Any]]] = {
     "ease": {"l2": [50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0]},
     "als": {"factors": [64, 128, 256], "reg": [1.0, 10.0, 30.0, 100.0, 300.0],
             "alpha": [0.5, 1.0, 2.0, 5.0, 10.0]},
+    # around the authors' and cornac's settings (k=300-900, r_b 0.9, r_g 0.6-0.7, alpha 0.2-0.7)
+    "tifuknn": {"neighbours": [25, 50, 100, 300, 900], "within_decay": [0.9, 1.0],
+                "group_decay": [0.6, 0.8], "alpha": [0.1, 0.2, 0.5, 0.8], "n_groups": [3, 7]},
+    # around the paper's grid (r 1-inf, alpha 0.25-0.75, q 1-10, k up to 1000)
+    "upcf": {"recency": [1, 5, 25, 0], "asymmetry": [0.25, 0.5, 0.75], "locality": [1.0, 5.0],
+             "neighbours": [100, 300]},
 }
 
 

@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 REAL = ROOT.parent / "shared" / "data" / "online_retail_ii"
 RESULTS = ROOT / "bench" / "results"
-MODELS = ("popularity", "recent_popularity", "repeat", "itemknn", "ease", "als", "gru",
-          "transformer")
+MODELS = ("popularity", "recent_popularity", "repeat", "itemknn", "ease", "als", "tifuknn", "upcf",
+          "gru", "transformer")
 log = logging.getLogger("bench.quality")
 
 

@@ -5,9 +5,9 @@ This package knows arrays and tensors, not DuckDB or Streamlit: `core/` feeds it
 
     data.py           the EventLog / Split / Target contract, the time split, an EventLog as .npz
     metrics.py        one full-catalog evaluation for every model; whether a shop's scores mean anything
-    estimator.py      the Baseline contract and the sparse history / training matrices
-    baselines.py      popularity, recent popularity, repeat frequency, item-kNN; the registry, TUNED
-    factorization.py  EASE and implicit ALS
+    baselines.py      the registry of every non-neural model and its tuned parameters (TUNED)
+    rules/            the non-neural models: the Baseline contract, simple rules (popularity,
+                      repeats, item-kNN), EASE and ALS, TIFU-KNN and UP-CF@r
     encoders.py       ModelConfig, the Batch every network reads, the item / event / context embeddings
     networks.py       the GRU4Rec-style recurrent network (GRU or LSTM) and SASRec-style self-attention
     repeat.py         repeat/explore mixture over the customer's own history

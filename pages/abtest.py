@@ -9,6 +9,7 @@ import ui
 from core.abtest import abtest, planning, simulate
 from core.abtest import charts as ab_charts
 from core.abtest.policies import Arm
+from core.abtest.wording import cuped_sentence, metric_value, pct, pvalue, run_line, visitors_a_day
 from core.abtest.world import ASSUMED_CONVERSION, WorldConfig
 from core.recommend import recommend
 from core.recommend.types import Controls
@@ -16,6 +17,7 @@ from core.store.jobs import Job
 
 store = ui.page_start("pages/abtest.py", "A/B test", needs_products=True)
 shop = store.shop
+currency = ui.currency(store)
 runner = ui.jobs()
 JOB = f"abtest-{shop}"
 SHOWN = f"ab_shown_{shop}"
@@ -144,32 +146,10 @@ run_panel()
 
 
 # -- results --------------------------------------------------------------------------------------
-def pct(v: float | None, sign: bool = True) -> str:
-    if v is None or not math.isfinite(v):
-        return "n/a"
-    return f"{v * 100:+.1f}%" if sign else f"{v * 100:.2f}%"
-
-
-def pvalue(p: float | None) -> str:
-    if p is None or not math.isfinite(p):
-        return "n/a"
-    return "< 0.0001" if p < 1e-4 else f"{p:.4f}"
-
-
-def value(metric_name: str, v: float | None) -> str:
-    if v is None or not math.isfinite(v):
-        return "n/a"
-    return pct(v, sign=False) if metric_name in ("conversion", "ctr") else f"{v:,.2f}"
-
-
 def show(report: dict) -> None:
-    w, label = report["world"], simulate.METRICS[report["metric"]]
+    label = simulate.METRICS[report["metric"]]
     names = [a["name"] for a in report["arms"]]
-    st.caption(f"{report['days']} days from {w['start']}, {w['customers']:,} customers "
-               f"({w['visits_per_day']:,.0f} visits a day); conversion per visit {w['conversion']:.1%} "
-               f"({'measured' if w['conversion_measured'] else 'assumed'}); recommendations bring "
-               f"{w['rec_share']:.0%} of orders today; {report['repeats_n']} repeats; "
-               f"run {report.get('run_id')}.")
+    st.caption(run_line(report))
     primary = [x for x in report["lifts"] if x["metric"] == report["metric"]]
     for lift, text in zip(primary, report["verdicts"], strict=True):
         (st.success if lift["significant"] else st.info)(text)
@@ -177,12 +157,9 @@ def show(report: dict) -> None:
         st.caption(f"Looking every day? {lift['arm']}'s always-valid interval, {pct(lift['seq_low'])} to "
                    f"{pct(lift['seq_high'])}, {seq}. In the simulated world the true lift is "
                    f"{pct(lift['true_rel_lift'])}.")
-        if lift.get("cuped_low") is not None and math.isfinite(lift["cuped_low"]):
-            plain = lift["rel_high"] - lift["rel_low"]
-            narrower = 1 - (lift["cuped_high"] - lift["cuped_low"]) / plain if plain > 0 else float("nan")
-            st.caption(f"With CUPED (each visitor's {label} in the {report['days']} days before the test as "
-                       f"a covariate) the interval is {pct(lift['cuped_low'])} to {pct(lift['cuped_high'])}: "
-                       f"{narrower:.0%} narrower, from the same traffic.")
+        cuped = cuped_sentence(lift, label, report["days"])
+        if cuped:
+            st.caption(cuped)
     srm = report["srm"]
     (st.error if srm["flagged"] else st.caption)(srm["message"])
     small = [a["name"] for a in report["arms"] if a["visitors"] < 1000]
@@ -193,7 +170,7 @@ def show(report: dict) -> None:
     st.markdown("**Per arm**")
     rows = [{"arm": a["name"], "policy": a["policy"], "traffic": f"{a['share']:.0%}",
              "visitors": a["visitors"],
-             **{simulate.METRICS[m]: value(m, a["values"][m]) for m in simulate.METRICS}}
+             **{simulate.METRICS[m]: metric_value(m, a["values"][m], currency) for m in simulate.METRICS}}
             for a in report["arms"]]
     st.dataframe(pd.DataFrame(rows), hide_index=True)
     st.markdown(f"**Lift over {names[0]}**")
@@ -222,7 +199,7 @@ def show(report: dict) -> None:
         p1, p2, p3 = st.columns(3)
         key = report.get("run_id")
         daily = p1.number_input("Visitors a day in a real test", 1, 10_000_000,
-                                max(1, round(base["daily_visitors"])), key=f"ab_plan_daily_{key}")
+                                max(1, round(visitors_a_day(report))), key=f"ab_plan_daily_{key}")
         want = p2.number_input("Lift to detect (%)", 1.0, 200.0, 10.0, 1.0, key=f"ab_plan_lift_{key}")
         weeks = p3.number_input("Or: weeks you can run", 1, 104, 4, key=f"ab_plan_weeks_{key}")
         k = len(report["arms"])
@@ -234,7 +211,7 @@ def show(report: dict) -> None:
         st.markdown("- " + ui.md_escape(f"In {weeks} week{plural} ({n:,.0f} visitors per arm) the smallest "
                                         f"lift you could reliably detect is about {smallest:+.0%}."))
         st.caption(f"80% power, {report['alpha']:.0%} error rate, baseline {label} "
-                   f"{value(report['metric'], base['mean'])} from the control arm.")
+                   f"{metric_value(report['metric'], base['mean'], currency)} from the control arm.")
 
     st.markdown("**Guardrails**")
     guard = [{"arm": a["name"], "list diversity": round(a["diversity"], 3),

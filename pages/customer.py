@@ -11,10 +11,12 @@ from core.recommend import customer, recommend
 from core.recommend.types import Controls, Result
 from core.shop.catalog import DAYPART_NAMES
 from core.shop.features import WEEKDAYS
+from core.shop.money import column_format, format_money, titled
 from core.store import pseudonym
 
 store = ui.page_start("pages/customer.py", "Customer", needs_products=True)
 shop = store.shop
+currency = ui.currency(store)
 USUAL = "their usual"
 
 # -- model(s) ---------------------------------------------------------------------------------
@@ -31,6 +33,8 @@ except (ValueError, RuntimeError) as err:
     st.error(str(err))
     st.page_link("pages/model.py", label="Go to the Model page", icon=":material/model_training:")
     st.stop()
+for problem in engine.problems:  # a refused model (and the one served instead), a stale one
+    st.warning(problem)
 
 # -- find a customer --------------------------------------------------------------------------
 KEY = f"cust_key_{shop}"
@@ -79,11 +83,11 @@ if not info["known"]:
     st.caption("Not in the shop's data: a new customer.")
 else:
     m = st.columns(4)
-    m[0].metric("Predicted 12-month value", ui.money(info.get("value_12m")),
+    m[0].metric("Predicted 12-month value", format_money(info.get("value_12m"), currency),
                 help="From the value model of the Segments page, checked on a later period.")
     risk = info.get("churn_risk")
     m[1].metric("Churn risk", "-" if risk is None else f"{risk:.0%}")
-    m[2].metric("Orders / spend", f"{info['orders']:,} / {ui.money(info['spend'])}")
+    m[2].metric("Orders / spend", f"{info['orders']:,} / {format_money(info['spend'], currency)}")
     m[3].metric("Consent to profiling", "yes" if info["consent"] else "objected")
     facts = [f"Segment: **{ui.md_escape(info['segment'])}**" if info.get("segment") else None,
              f"RFM group: **{ui.md_escape(info['rfm_group'])}**" if info.get("rfm_group") else None,
@@ -94,7 +98,7 @@ else:
         st.warning("This customer objected to profiling: no profile, no segment and no "
                    "personalised list - only best-sellers, labelled as such.")
     events = customer.timeline(store, key)
-    st.plotly_chart(customer_charts.customer_timeline(events), key="cust_timeline")
+    st.plotly_chart(customer_charts.customer_timeline(events, currency), key="cust_timeline")
 
 # -- controls ---------------------------------------------------------------------------------
 st.subheader("Recommendations")
@@ -113,7 +117,8 @@ with st.expander("More controls: list length, novelty, price, categories, what t
     novelty = e[1].slider("Novelty", 0.0, 1.0, 0.0, 0.1, key="cust_novelty",
                           help="Favour less-known products over best-sellers.")
     high = float(np.ceil(prices.max())) if len(prices) else 0.0
-    price = e[2].slider("Price range", 0.0, high, (0.0, high), key="cust_price") if high > 0 else (None, None)
+    price = (e[2].slider(titled("Price range", currency), 0.0, high, (0.0, high), key="cust_price")
+             if high > 0 else (None, None))
     include = e[0].multiselect("Only these categories", cats, key="cust_include")
     exclude = e[1].multiselect("Leave out categories", cats, key="cust_exclude")
     with e[2]:
@@ -161,7 +166,7 @@ def show(result: Result, hits: list[str] | None) -> None:
             badge = ""
             if hits is not None:
                 badge = " :green-badge[hit]" if p.product_id in hits else " :gray-badge[miss]"
-            price_text = "" if p.price is None else f" · {p.price:,.2f}"
+            price_text = "" if p.price is None else f" · {format_money(p.price, currency, 2)}"
             left, right = st.columns([5, 2], vertical_alignment="center")
             left.markdown(f"**{i + 1}. {ui.md_escape(p.title)}** · {ui.md_escape(p.category or '-')}"
                           f"{price_text}{badge}")
@@ -193,4 +198,5 @@ if hits is not None and info["known"]:
         engine.catalog.products[["title", "category", "price"]], left_on="product_id",
         right_index=True, how="left")
     st.caption("Their held-out next basket")
-    st.dataframe(basket, hide_index=True)
+    st.dataframe(basket, hide_index=True, column_config={
+        "price": st.column_config.NumberColumn(format=column_format(currency, 2))})

@@ -40,6 +40,9 @@ except (ValueError, RuntimeError) as err:
 st.subheader("In plain words")
 for sentence in report["summary"]:
     st.markdown(f"- {ui.md_escape(sentence)}")
+with st.expander("Details: every measure, with its interval"):
+    for sentence in report.get("details", []):
+        st.markdown(f"- {ui.md_escape(sentence)}")
 st.caption(f"{report['customers']:,} customers with a held-out last basket; model {report['model']}. "
            "A gap between groups is called worth a look only when its 95% interval (widened for the number "
            "of groups compared) leaves out parity.")

@@ -67,6 +67,12 @@ refused = prep.not_ready()
 if refused is None:
     reading.caption(embeddings.ladder(prep) + f" Validation: {len(prep.split.valid):,} baskets; "
                     f"test: each customer's last basket ({len(prep.split.test):,}).")
+elif prep.no_recommendations:  # spend only: nothing to learn here, but segments need no model
+    with reading.container():
+        st.info(str(refused))
+        st.caption("Segments need no model in this shop: they are built from each customer's "
+                   "recency, frequency, money and basket size, when you open the Segments page.")
+        st.page_link("pages/segments.py", label="Open the Segments page", icon=":material/groups:")
 else:
     reading.info(str(refused))
 
@@ -137,7 +143,12 @@ with train_box:
     ui.job_panel(runner, TRAIN, show_training)
 
 # -- models --------------------------------------------------------------------------------------
-manifests = artifacts.list_models(store)
+try:  # every model is checked and rebuilt: a refused one is recorded, the next good one served
+    served: tuple | None = embeddings.load_recommender(store)
+    serve_error = None
+except artifacts.ArtifactError as err:
+    served, serve_error = None, str(err)
+manifests = artifacts.list_models(store)  # after the load: this render's refusals are listed
 with models_box:
     in_use = artifacts.latest_id(store)
     if not manifests:
@@ -147,9 +158,10 @@ with models_box:
         rows = []
         for m in manifests:
             metrics = m.get("metrics", {})
-            state = ("damaged" if "damaged" in m else "in use" if m["model_id"] == in_use
+            state = ("damaged" if "damaged" in m else f"refused: {m['refused']}" if "refused" in m
+                     else "in use" if m["model_id"] == in_use
                      else "candidate" if m.get("candidate") else "earlier")
-            if state != "damaged" and m.get("data_fingerprint") != prep.fingerprint:
+            if state in ("in use", "candidate", "earlier") and m.get("data_fingerprint") != prep.fingerprint:
                 state += ", stale: data changed"
             rows.append({"model": m["model_id"], "kind": kinds.LABELS.get(m.get("kind"), m.get("kind")),
                          "state": state, "valid NDCG@10": metrics.get("valid", {}).get("ndcg@10"),
@@ -160,14 +172,15 @@ with models_box:
         st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
             c: st.column_config.NumberColumn(format="%.4f")
             for c in ("valid NDCG@10", "test NDCG@10", "test Recall@10")})
-        try:
-            art, problems = artifacts.load_usable(store)
+        if served is not None:
+            _, art, problems = served
             st.caption(f"In use: {art.model_id} ({kinds.LABELS.get(art.manifest.get('kind'), 'model')}).")
             for problem in problems:
                 st.warning(problem)
-        except artifacts.ArtifactError as err:
-            st.error(str(err))
-        others = [m["model_id"] for m in manifests if "damaged" not in m and m["model_id"] != in_use]
+        else:
+            st.error(serve_error)
+        others = [m["model_id"] for m in manifests
+                  if "damaged" not in m and "refused" not in m and m["model_id"] != in_use]
         if others:
             u1, u2 = st.columns([3, 1], vertical_alignment="bottom")
             chosen = u1.selectbox("Another model", others, key=f"model_other_{shop}",

@@ -6,9 +6,11 @@ import streamlit as st
 
 import ui
 from core.shop import charts
+from core.shop.money import column_format, format_money
 from core.shop.overview import Filters
 
 store = ui.page_start("pages/overview.py", "Overview")
+currency = ui.currency(store)
 
 span = ui.data_range(store)
 if span is None:
@@ -37,7 +39,7 @@ flt = Filters(start, end, tuple(devices), tuple(channels), tuple(countries), tup
 
 k = ui.kpis(store, flt)
 m = st.columns(5)
-m[0].metric("Net revenue", ui.money(k["revenue"]["now"]),
+m[0].metric("Net revenue", format_money(k["revenue"]["now"], currency),
             ui.delta(k["revenue"]["now"], k["revenue"]["before"]),
             help="Purchases minus returns, guests included, postage and fees left out.")
 m[1].metric("Orders", f"{k['orders']['now']:,.0f}",
@@ -45,7 +47,7 @@ m[1].metric("Orders", f"{k['orders']['now']:,.0f}",
 m[2].metric("Customers", f"{k['customers']['now']:,.0f}",
             ui.delta(k["customers"]["now"], k["customers"]["before"]),
             help="Known customers who bought in the period (guests are not counted).")
-m[3].metric("Average order value", ui.money(k["aov"]["now"]),
+m[3].metric("Average order value", format_money(k["aov"]["now"], currency),
             ui.delta(k["aov"]["now"], k["aov"]["before"]))
 rr = k["repeat_rate"]["now"]
 m[4].metric("Repeat rate", "-" if rr is None else f"{rr:.1%}",
@@ -58,7 +60,7 @@ if k["orders"]["now"] == 0:
     st.warning("No sales match these filters. Widen the date range or clear a filter.")
     st.stop()
 
-st.plotly_chart(charts.revenue_line(ui.revenue_over_time(store, flt)), key="ov_revenue")
+st.plotly_chart(charts.revenue_line(ui.revenue_over_time(store, flt), currency), key="ov_revenue")
 
 left, right = st.columns(2)
 with left:
@@ -74,7 +76,7 @@ with right:
     else:
         for tab, (dim, df) in zip(st.tabs([d.capitalize() for d in frames]), frames.items()):
             with tab:
-                st.plotly_chart(charts.breakdown_bar(df, dim), key=f"ov_bd_{dim}")
+                st.plotly_chart(charts.breakdown_bar(df, dim, currency=currency), key=f"ov_bd_{dim}")
 
 left, right = st.columns(2)
 with left:
@@ -82,14 +84,13 @@ with left:
     if where.empty:
         st.info("No customer coordinates in this shop's data: see the Country tab above.")
     else:
-        st.plotly_chart(charts.places_map(where), key="ov_map")
+        st.plotly_chart(charts.places_map(where, currency), key="ov_map")
 with right:
     top = ui.top_products(store, flt, 15)
-    st.plotly_chart(charts.top_products_bar(top), key="ov_top")
+    st.plotly_chart(charts.top_products_bar(top, currency), key="ov_top")
 
 with st.expander("Top products and categories as tables"):
     c1, c2 = st.columns(2)
-    c1.dataframe(top, hide_index=True, column_config={
-        "revenue": st.column_config.NumberColumn(format="%.0f")})
-    c2.dataframe(ui.breakdown(store, flt, "category"), hide_index=True,
-                 column_config={"revenue": st.column_config.NumberColumn(format="%.0f")})
+    revenue = {"revenue": st.column_config.NumberColumn(format=column_format(currency))}
+    c1.dataframe(top, hide_index=True, column_config=revenue)
+    c2.dataframe(ui.breakdown(store, flt, "category"), hide_index=True, column_config=revenue)

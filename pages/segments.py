@@ -9,14 +9,16 @@ from core.segments import audience, cache, defaults, profiles, segments
 from core.segments import charts as segment_charts
 from core.segments import stats as segment_stats
 from core.segments.types import FEATURE_PARTS, UNASSIGNED, SegmentConfig, SegmentRun
+from core.shop.money import column_format
 from core.store import artifacts
 from core.store.jobs import Job
 
 store = ui.page_start("pages/segments.py", "Segments")
 shop = store.shop
+currency = ui.currency(store)
 runner = ui.jobs()
 
-models = [m for m in artifacts.list_models(store) if "damaged" not in m]
+models = [m for m in artifacts.list_models(store) if "damaged" not in m and "refused" not in m]
 default = defaults.choose(store)  # a shop without products is segmented without a model
 if default is None or (default.model_id is not None and not models):
     st.info("Segments are built from the customer vectors of a trained model. "
@@ -30,13 +32,14 @@ if model_less:
 # -- settings ----------------------------------------------------------------------------------
 with st.expander("Settings: model, inputs, smallest segment", expanded=False):
     c1, c2, c3, c4 = st.columns([2, 2, 1, 1])
-    ids = [m["model_id"] for m in models][::-1]
+    ids = [m["model_id"] for m in models]  # newest first
     if model_less:
         model_id = None
         c1.caption("No model: this shop has no products to learn behaviour from.")
     else:
         model_id = c1.selectbox("Model", ids, key=f"seg_model_{shop}",
-                                format_func=lambda i: f"{i} (latest)" if i == ids[0] else i)
+                                index=ids.index(default.model_id) if default.model_id in ids else 0,
+                                format_func=lambda i: ui.model_label(i, default.model_id, ids))
     parts = c2.multiselect(
         "Cluster customers on", [p for p in FEATURE_PARTS if not (model_less and p == "embedding")],
         default=list(default.config.parts), key=f"seg_parts_{shop}",
@@ -104,13 +107,13 @@ data = ui.customer_data(store)
 
 
 @st.cache_resource(show_spinner="Describing the segments...", max_entries=8)
-def segment_profiles(shop_name: str, version: int, run_id: str, assign: bool, merge: int
-                     ) -> dict[int, profiles.GroupProfile]:
+def segment_profiles(shop_name: str, version: int, run_id: str, assign: bool, merge: int,
+                     money: str | None) -> dict[int, profiles.GroupProfile]:
     return profiles.segment_profiles(data, run.keys, labels)
 
 
 run_id = f"{run.meta.get('model_id')}-{cfg.key()}-{run.meta.get('created')}"
-profs = segment_profiles(shop, ui.data_version(store), run_id, assign, int(merge_below))
+profs = segment_profiles(shop, ui.data_version(store), run_id, assign, int(merge_below), currency)
 names = {k: p.name for k, p in profs.items()}
 
 m1, m2, m3, m4 = st.columns(4)
@@ -173,7 +176,7 @@ tab_map, tab_seg, tab_time, tab_tree, tab_diff = st.tabs(
     ["Map", "Segments", "Over time & RFM", "Hierarchy", "Are they different?"])
 
 with tab_map:
-    fig = segment_charts.segment_map(points, colour)
+    fig = segment_charts.segment_map(points, colour, currency=currency)
     event = st.plotly_chart(fig, on_select="rerun", selection_mode=("lasso", "box"), key=f"segmap_{run_id}")
     picked = [p["customdata"][0] for p in (event.selection.points if event else [])
               if p.get("customdata")]
@@ -192,6 +195,8 @@ with tab_seg:
         "share of customers": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
         "share of revenue": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
         **{c: st.column_config.NumberColumn(format="%.1f") for c in table.columns if c.startswith("median")},
+        **{c: st.column_config.NumberColumn(format=column_format(currency))
+           for c in ("median monetary", "median basket value", "median value 12m") if c in table},
         "median churn risk": st.column_config.NumberColumn("mean churn risk", format="percent")})
     everyone = audience.members(store, data, run.keys, labels, names)
     download(everyone, "Download all segments", f"{shop}-segments.csv", "dl_all")

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import torch
 
-from core.store import artifacts
+from core.store import artifacts, fallback
 from core.store.store import Store
 
 
@@ -53,7 +57,7 @@ def test_damaged_latest_is_refused_and_the_previous_one_is_used(store: Store, da
         weights.unlink()
     with pytest.raises(artifacts.ArtifactError, match="damaged"):
         artifacts.load(store)
-    usable, problems = artifacts.load_usable(store)
+    usable, problems = fallback.load_usable(store)
     assert usable.model_id == first.model_id
     assert problems and second.model_id in problems[0]
 
@@ -76,3 +80,51 @@ def test_a_failed_save_leaves_no_half_written_folder(store: Store, monkeypatch: 
 def test_no_model_yet_says_so(store: Store) -> None:
     with pytest.raises(artifacts.ArtifactError, match="no trained model"):
         artifacts.load(store)
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_half_written_folders_of_stopped_trainings_are_swept_never_a_running_ones(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOPLENS_HOME", str(tmp_path))
+    root = tmp_path / "models" / "shop"
+    root.mkdir(parents=True)
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        dead = root / f".tmp-{_dead_pid()}-20250101-120000-gru-aaaaaa"
+        live = root / f".tmp-{running.pid}-20250101-120001-gru-bbbbbb"
+        older = root / ".tmp-20250101-120002-gru-cccccc"  # an older version's name: no owner
+        for folder in (dead, live, older):
+            folder.mkdir()
+            (folder / artifacts.WEIGHTS).write_bytes(b"half written")
+        day_ago = time.time() - 2 * 24 * 3600
+        os.utime(older, (day_ago, day_ago))
+        with Store.open("shop") as store:  # at store open
+            assert not dead.exists() and not older.exists()
+            assert live.exists()  # its training still runs
+            running.kill()
+            running.wait()
+            saved = _save(store, 1.0)  # at training start (each save)
+            assert not live.exists()
+            assert [p.name for p in artifacts.models_dir(store).iterdir() if p.is_dir()] == [
+                saved.model_id]
+    finally:
+        running.kill()
+        running.wait()
+
+
+def test_a_model_is_written_under_its_owners_pid(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[str] = []
+    real = artifacts.fsync_dir
+
+    def spy(path: Path) -> None:
+        seen.append(path.name)
+        real(path)
+
+    monkeypatch.setattr(artifacts, "fsync_dir", spy)
+    saved = _save(store, 1.0)
+    assert f".tmp-{os.getpid()}-{saved.model_id}" in seen

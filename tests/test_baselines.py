@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models import baselines, estimator
+from models import baselines
 from models.baselines import BASELINES, ItemKNN, Popularity, RepeatFrequency
 from models.data import CONTEXT, EVENT_TYPES, EventLog, Split, Target
-from models.factorization import ALS, EASE
+from models.rules import estimator
+from models.rules.factorization import ALS, EASE
 
 log = logging.getLogger(__name__)
 DAY = 86_400

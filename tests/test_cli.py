@@ -143,5 +143,6 @@ def test_shops_lists_counts(shoplens_home: Path, write_file, capsys: pytest.Capt
     capsys.readouterr()
     assert shoplens(["shops", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert rows == [{"shop": "alpha", "customers": 2, "products": 3, "events": 3, "reviews": 0},
-                    {"shop": "beta", **dict.fromkeys(DATA_TABLES, 0)}]
+    assert rows == [{"shop": "alpha", "customers": 2, "products": 3, "events": 3, "reviews": 0,
+                     "currency": None},
+                    {"shop": "beta", **dict.fromkeys(DATA_TABLES, 0), "currency": None}]

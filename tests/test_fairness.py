@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.fairness import fairness
+from core.fairness import fairness, wording
 from core.fairness.fairness import POOLED, Disparity
 from core.recommend import batch, beyond
 
@@ -209,7 +209,7 @@ def test_summary_sentences():
     unknown = Disparity("gender", "ndcg", "x", "y", math.nan, math.nan, math.nan, 2)
     what_if = {"diversity 0.3": {"coverage": 0.43, "ndcg": 0.096},
                "exposure cap 5%": {"coverage": 0.31, "ndcg": 0.1}}
-    text = fairness.summary(pol, base, [chance, real, unknown], what_if)
+    text = wording.details(pol, base, [chance, real, unknown], what_if)
     assert text[0] == "The recommendations show 31% of the catalog (best-sellers alone: 1%)."
     chance_s = next(s for s in text if "'mobile'" in s)
     assert "could be chance" in chance_s and "worth a look" not in chance_s
@@ -220,4 +220,24 @@ def test_summary_sentences():
             in text)
     cap_s = next(s for s in text if "exposure cap" in s)
     assert "about the same" in cap_s
-    assert fairness.summary({}, {}, []) == []
+    assert wording.details({}, {}, []) == []
+
+
+def test_plain_words_are_few_and_plain():
+    pol = {"coverage": 0.31, "top10_share": 0.2, "long_tail_share": 0.4, "popularity_bias": 2.5,
+           "ndcg": 0.1}
+    base = {"coverage": 0.01, "top10_share": 1.0, "long_tail_share": 0.0}
+    chance = Disparity("device", "ndcg", "mobile", "desktop", 0.9, 0.75, 1.08, 2)
+    real = Disparity("region", "ndcg", "North", "South", 0.62, 0.48, 0.79, 2)
+    cheap = Disparity("region", "mean price", "East", "West", 0.7, 0.6, 0.8, 3)
+    what_if = {"diversity 0.3": {"coverage": 0.43, "ndcg": 0.096},
+               "exposure cap 5%": {"coverage": 0.31, "ndcg": 0.1}}
+    text = wording.plain(pol, base, [chance, real, cheap], what_if)
+    assert 1 <= len(text) <= wording.MAX_PLAIN
+    assert not any("interval" in s or "Gini" in s for s in text)  # statistics stay in the details
+    assert any("'North'" in s and "38% less well" in s for s in text)
+    assert any("'East'" in s and "cheaper" in s for s in text)
+    assert not any("'mobile'" in s for s in text)  # a gap that could be chance is not said plainly
+    assert len(wording.details(pol, base, [chance, real, cheap], what_if)) > len(text)
+    calm = wording.plain(pol, base, [chance], {})
+    assert "No group of customers gets clearly worse lists than the others." in calm

@@ -12,7 +12,7 @@ from core.cli.main import main
 from core.demo import demo
 from core.demo.config import SynthConfig
 from core.learn import embeddings, promotion
-from core.store import artifacts
+from core.store import artifacts, fallback
 from core.store.store import Store
 
 CFG = SynthConfig(n_customers=300, n_products=100, days=240, seed=9)
@@ -106,6 +106,6 @@ def test_decisions_on_stale_data_and_without_a_model(tmp_path: Path, monkeypatch
         artifacts.save(store, "gru", {"w": torch.zeros(1)}, {}, "fp1", {}, make_current=False)
         assert artifacts.latest_id(store) == good.model_id
         (good.path / artifacts.WEIGHTS).write_bytes(b"damaged")
-        usable, problems = artifacts.load_usable(store)
+        usable, problems = fallback.load_usable(store)
     # the damaged model in use falls back to the one in use before it, not to a newer candidate
     assert problems and usable.model_id == older.model_id

@@ -26,10 +26,22 @@ OLIST = DATA / "olist_sample15k"
 pytestmark = pytest.mark.realdata
 
 
+def missing_reason(path: Path) -> str:
+    """Why a real-data test skips: the folder it needs, and the README that says what goes there."""
+    return (f"real data not available: {path} is absent. The real datasets live in "
+            f"{DATA} beside the repository; {DATA / 'README.md'} lists them and where they come "
+            "from (CI has them).")
+
+
 def _need(path: Path) -> None:
     if not path.exists():
-        pytest.skip(f"real data not available: {path} is absent (see DESIGN.md, 'Data in "
-                    "../shared/data')")
+        pytest.skip(missing_reason(path))
+
+
+def test_the_skip_reason_points_at_a_readme_beside_the_repository() -> None:
+    reason = missing_reason(DATA / "nowhere")
+    assert "DESIGN.md" not in reason and str(DATA / "README.md") in reason
+    assert DATA.parents[1] == Path(__file__).resolve().parents[1].parent  # ../shared/data
 
 
 @pytest.fixture(scope="module")

@@ -71,3 +71,14 @@ def test_segments_page_opens_them_at_once(home: Path) -> None:
     assert "Building segments" not in captions  # found in the cache, not rebuilt
     segments_metric = next(m.value for m in at.metric if m.label == "Segments")
     assert int(segments_metric) >= 3
+
+
+def test_model_page_sends_a_spend_only_shop_to_its_segments(home: Path) -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["shop"] = SHOP
+    at.run()
+    at.switch_page("pages/model.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Segments need no model" in " ".join(c.value for c in at.caption)
+    start = next(b for b in at.button if b.label == "Start training")
+    assert start.disabled

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from core.ingest import ingest, presets
 from core.ingest.plan import ImportReport, IngestError
-from core.store import config
+from core.store import config, currency
 from core.store.store import Store, StoreError
 
 
@@ -44,6 +44,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--export", help="only write the export files into this folder")
     p.add_argument("--format", choices=["csv", "parquet"], default="csv")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("currency", help="show or set the currency a shop's amounts are in")
+    p.add_argument("--shop", required=True)
+    p.add_argument("code", nargs="?", help="an ISO code or symbol (EUR, USD, £, ...); 'none' for "
+                                           "plain numbers; omitted: show the current one")
+    p.set_defaults(func=cmd_currency)
 
     p = sub.add_parser("shops", help="list shops and their row counts")
     p.add_argument("--json", action="store_true")
@@ -96,7 +102,8 @@ def _summary(report: ImportReport) -> str:
                          f"{r.problem}; {r.suggestion}")
     state = "checked, nothing written (dry run)" if report.dry_run else (
         "imported" if report.committed else "not imported")
-    lines.append(f"{state} into shop {report.shop!r} in {report.seconds:.1f}s")
+    money = f"; amounts in {report.currency}" if report.currency else "; amounts without a currency"
+    lines.append(f"{state} into shop {report.shop!r} in {report.seconds:.1f}s{money}")
     return "\n".join(lines)
 
 
@@ -197,12 +204,27 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_currency(args: argparse.Namespace) -> int:
+    if not config.shop_db_path(args.shop).exists():
+        print(f"no shop {args.shop!r}: see `shoplens shops`", file=sys.stderr)
+        return 1
+    with Store.open(args.shop, read_only=args.code is None) as store:
+        if args.code is not None:  # a ValueError (not a currency) is said by core.cli.main
+            currency.set_currency(store, None if args.code.strip().lower() == "none" else args.code)
+        now, source = currency.currency(store), currency.source(store)
+    how = {"explicit": "chosen by you", "import": "read from an imported file"}.get(source or "", "")
+    print(f"shop {args.shop!r}: " + (currency.label(now) if now else "no currency (plain numbers)")
+          + (f", {how}" if how and (now or source == "explicit") else ""))
+    return 0
+
+
 def cmd_shops(args: argparse.Namespace) -> int:
     rows = []
     for name in config.list_shops():
         try:
             with Store.open(name, read_only=True) as store:
-                rows.append({"shop": name, **store.table_counts()})
+                rows.append({"shop": name, **store.table_counts(),
+                             "currency": currency.currency(store)})
         except StoreError as err:
             rows.append({"shop": name, "error": str(err)})
     if args.json:

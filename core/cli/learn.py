@@ -24,6 +24,7 @@ from dataclasses import asdict
 
 from core.cli.data import progress
 from core.segments.types import UNASSIGNED, SegmentConfig
+from core.shop.money import format_money
 from core.store.store import Store
 
 
@@ -45,6 +46,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("models", help="the shop's trained models: which is in use, which are candidates")
     p.add_argument("--shop", required=True)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--re-sign", action="store_true",
+                   help="sign the manifests of models saved before manifests were signed (only "
+                        "unsigned ones whose files check out; do it only if you trust the models "
+                        "folder as it is)")
     p.set_defaults(func=cmd_models)
 
     p = sub.add_parser("use-model", help="put a trained model (e.g. a cancelled run kept as a "
@@ -130,14 +135,18 @@ def _ctrl_c_cancels() -> Iterator[threading.Event]:
 
 def cmd_models(args: argparse.Namespace) -> int:
     from core.learn import wording
-    from core.store import artifacts
+    from core.store import artifacts, resign
     with Store.open(args.shop, read_only=True) as store:
+        if args.re_sign:
+            for model_id, outcome in resign.re_sign(store).items():
+                print(f"{model_id}: {outcome}", file=sys.stderr if args.json else sys.stdout)
         in_use = artifacts.latest_id(store)
         rows = []
         for m in artifacts.list_models(store):
             metrics = m.get("metrics", {})
             rows.append({"model_id": m["model_id"], "kind": m.get("kind"),
-                         "state": _state(m, in_use), "cancelled": metrics.get("cancelled"),
+                         "state": _state(m, in_use), "refused": m.get("refused"),
+                         "cancelled": metrics.get("cancelled"),
                          "valid_ndcg@10": metrics.get("valid", {}).get("ndcg@10"),
                          "test_ndcg@10": metrics.get("test", {}).get("ndcg@10"),
                          "training": wording.duration(metrics.get("fit_seconds"))})
@@ -150,12 +159,16 @@ def cmd_models(args: argparse.Namespace) -> int:
         scores = ("" if r["valid_ndcg@10"] is None else
                   f"valid NDCG@10 {r['valid_ndcg@10']:.4f}  test NDCG@10 {r['test_ndcg@10']:.4f}")
         print(f"{r['model_id']:<32} {r['kind'] or '-':<12} {r['state']:<10} {scores}  {r['training']}")
+        if r["refused"]:
+            print(f"    refused: {r['refused']}")
     return 0
 
 
 def _state(manifest: dict, in_use: str | None) -> str:
     if "damaged" in manifest:
         return "damaged"
+    if "refused" in manifest:
+        return "refused"
     if manifest["model_id"] == in_use:
         return "in use"
     return "candidate" if manifest.get("candidate") else "earlier"
@@ -198,21 +211,24 @@ def cmd_segments(args: argparse.Namespace) -> int:
             model_id = choice.model_id if choice else model_id
         cfg = SegmentConfig(parts=tuple(parts), min_cluster_size=args.min_size, seed=args.seed)
         run = segments.build(store, model_id, cfg, progress=progress(args.json))
-        data = profiles.load(store)
+        data = profiles.load(store)  # knows the shop's currency: descriptions state amounts in it
     labels = segments.view(run, assign_outliers=args.assign_outliers)
     profs = profiles.segment_profiles(data, run.keys, labels)
     rows = [{"segment": k, "name": p.name, "customers": p.customers,
              "share_customers": round(p.share_customers, 4), "share_revenue": round(p.share_revenue, 4),
-             "description": p.description} for k, p in profs.items()]
+             "revenue": round(p.revenue, 2), "description": p.description} for k, p in profs.items()]
     unassigned = int((labels == UNASSIGNED).sum())
     if args.json:
         print(json.dumps({"model_id": run.meta.get("model_id"), "inputs": list(cfg.parts),
-                          "customers": int(len(labels)), "unassigned": unassigned, "segments": rows}))
+                          "customers": int(len(labels)), "unassigned": unassigned,
+                          "currency": data.currency, "segments": rows}))
         return 0
     source = (f"model {run.meta['model_id']}" if run.meta.get("model_id")
               else "recency, frequency and money; no model")
-    print(f"{len(rows)} segments of {len(labels):,} customers ({source}); {unassigned:,} unassigned")
+    money = f"amounts in {data.currency}" if data.currency else "amounts without a currency"
+    print(f"{len(rows)} segments of {len(labels):,} customers ({source}); {unassigned:,} unassigned; {money}")
     for r in rows:
         print(f"{r['segment']:>3}  {r['name']:<60} {r['customers']:>7,} customers  "
-              f"{r['share_customers']:>6.1%} of customers  {r['share_revenue']:>6.1%} of revenue")
+              f"{r['share_customers']:>6.1%} of customers  "
+              f"{format_money(r['revenue'], data.currency):>12} revenue ({r['share_revenue']:.1%})")
     return 0

@@ -15,11 +15,12 @@ from core.demo import synth
 from core.demo.config import SynthConfig
 from core.ingest import ingest
 from core.ingest.plan import ImportReport
-from core.store import config
+from core.store import config, currency
 from core.store.store import Store
 
 log = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
+DEMO_CURRENCY = "EUR"  # the demo shop's prices are euros
 
 
 def source_folder(shop: str) -> Path:
@@ -59,6 +60,7 @@ def create_demo_shop(shop: str = config.DEMO_SHOP, cfg: SynthConfig | None = Non
     try:
         report = ingest.import_paths(store, [folder],
                                      progress=lambda f, m: say(0.5 + 0.5 * f, m))
+        report.currency = currency.set_currency(store, DEMO_CURRENCY)
     finally:
         store.close()
     # Switch the finished file in atomically: a half-built demo shop is never visible.

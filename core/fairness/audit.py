@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from core.fairness import fairness
+from core.fairness import fairness, wording
 from core.recommend import batch
 from core.recommend.batch import batch_lists, best_sellers
 from core.recommend.ranking import PURCHASE
@@ -90,7 +90,8 @@ def run(store: Store, engine: Engine, controls: Controls | None = None, sample: 
     return {"model": engine.name, "customers": len(keys), "controls": asdict(controls),
             "exposure": {"policy": policy, "best-sellers": baseline, **what_if},
             "groups": group_rows, "disparities": [asdict(d) for d in found],
-            "attributes": sorted(groups), "summary": fairness.summary(policy, baseline, found, what_if)}
+            "attributes": sorted(groups), "summary": wording.plain(policy, baseline, found, what_if),
+            "details": wording.details(policy, baseline, found, what_if)}
 
 
 def _rows(engine: Engine, items: np.ndarray) -> np.ndarray:

@@ -24,7 +24,7 @@ Item side (which products get exposure?), via ``core.recommend.beyond``: ``gini`
 mean popularity share of recommended vs bought items), plus top10_share = (slots held by the 10
 most-shown items) / (all filled slots). ``core.recommend.batch.cap_exposure`` re-ranks so
 that no item fills more than ceil(max_share * n_customers) lists.
-``summary`` turns it all into careful sentences.
+``core.fairness.wording`` puts it all into words.
 """
 
 from __future__ import annotations
@@ -40,12 +40,12 @@ from scipy import stats as sps
 
 from core.abtest import stats
 from core.recommend import beyond
-from core.recommend.beyond import as_lists, pct
+from core.recommend.beyond import as_lists
 
 log = logging.getLogger(__name__)
 
 POOLED = "other (small groups)"
-_LEVEL = 0.95  # level of the bootstrap intervals that ``summary`` reports
+LEVEL = 0.95  # level of the bootstrap intervals of ``disparity``
 
 
 def ndcg_at_k(lists: np.ndarray, relevant: list[np.ndarray], k: int = 10) -> np.ndarray:
@@ -147,7 +147,7 @@ def disparity(values: ArrayLike, labels: ArrayLike, attribute: str, metric: str,
     if means[order[-1]] <= 0:
         return Disparity(attribute, metric, worst, best, math.nan, math.nan, math.nan, g)
     ratio = float(means[order[0]] / means[order[-1]])
-    alpha = stats.interval_alpha(1 - _LEVEL, g * (g - 1) // 2)
+    alpha = stats.interval_alpha(1 - LEVEL, g * (g - 1) // 2)
     low, high = stats.bootstrap_lift(parts[best], parts[worst], n_boot=n_boot, alpha=alpha, seed=seed)
     return Disparity(attribute, metric, worst, best, ratio, low + 1.0, high + 1.0, g)
 
@@ -200,83 +200,3 @@ def compare_exposure(policy_lists: np.ndarray, baseline_lists: np.ndarray, n_ite
                          index=pd.Index(rows, name="measure"))
     frame["difference"] = frame["policy"] - frame["best-sellers baseline"]
     return frame
-
-
-def _ok(v: object) -> bool:
-    return isinstance(v, int | float) and math.isfinite(v)
-
-
-def _vs_baseline(key: str, baseline: dict) -> str:
-    return f" (best-sellers alone: {pct(baseline[key])})" if _ok(baseline.get(key)) else ""
-
-
-def _disparity_sentence(d: Disparity) -> str | None:
-    if not _ok(d.ratio):
-        return None
-    metric = d.metric.lower()
-    if "ndcg" in metric or "accura" in metric or "match" in metric:
-        verb = f"get lists that match their purchases {d.ratio:.2f}x as well as"
-    elif "price" in metric:
-        verb = f"are shown products at {d.ratio:.2f}x the price level of"
-    else:
-        verb = f"score {d.ratio:.2f}x as high on {d.metric} as"
-    who = f"Of {d.n_groups} {d.attribute} groups, customers" if d.n_groups > 2 else "Customers"
-    text = f"{who} in {d.attribute} '{d.worst}' {verb} {d.attribute} '{d.best}'"
-    if not (_ok(d.low) and _ok(d.high)):
-        return f"{text}; no interval could be computed, so treat this as a rough hint only."
-    interval = f"{_LEVEL:.0%} interval {d.low:.2f}-{d.high:.2f}"
-    if d.high < 1 or d.low > 1:
-        return f"{text} ({interval}): worth a look."
-    return f"{text}, but the {interval} includes parity (1.00), so the gap could be chance."
-
-
-def _what_if_sentence(name: str, result: dict, current: dict) -> str | None:
-    parts: list[str] = []
-    if _ok(result.get("coverage")) and _ok(current.get("coverage")):
-        pts = round((result["coverage"] - current["coverage"]) * 100)
-        unit = "point" if abs(pts) == 1 else "points"
-        parts.append(f"shows {abs(pts)} {unit} {'more' if pts > 0 else 'less'} of the catalog" if pts
-                     else "shows about the same share of the catalog")
-    if _ok(result.get("ndcg")) and _ok(current.get("ndcg")) and current["ndcg"] > 0:
-        rel = result["ndcg"] / current["ndcg"] - 1
-        if abs(rel) < 0.005:
-            parts.append("leaves list accuracy about the same")
-        elif rel < 0:
-            parts.append(f"costs {pct(-rel)} of list accuracy")
-        else:
-            parts.append(f"improves list accuracy by {pct(rel)}")
-    if not parts:
-        return None
-    head, _, value = name.strip().rpartition(" ")
-    setting = f"Setting {head} to {value}" if head and value[:1] in "0123456789.-" else f"'{name}'"
-    return f"{setting} {' and '.join(parts)}."
-
-
-def summary(exposure_policy: dict, exposure_baseline: dict, disparities: list[Disparity],
-            what_if: dict[str, dict] | None = None) -> list[str]:
-    """Plain sentences for a shop owner; unknown (NaN or missing) measures are left out.
-
-    A gap between groups is called worth a look only when its interval excludes 1. ``what_if``
-    maps a setting ("diversity 0.3") to the exposure dict (plus "ndcg": mean NDCG) it gives; it is
-    compared with ``exposure_policy`` (which then should carry "ndcg" too).
-    """
-    pol, base = exposure_policy, exposure_baseline
-    out: list[str] = []
-    if _ok(pol.get("coverage")):
-        out.append(f"The recommendations show {pct(pol['coverage'])} of the catalog"
-                   f"{_vs_baseline('coverage', base)}.")
-    if _ok(pol.get("top10_share")):
-        out.append(f"The 10 most-shown products fill {pct(pol['top10_share'])} of all recommendation "
-                   f"slots{_vs_baseline('top10_share', base)}.")
-    if _ok(pol.get("long_tail_share")):
-        text = f"{pct(pol['long_tail_share'])} of slots go to products outside the top 20% best-sellers"
-        out.append(text[0].upper() + text[1:] + _vs_baseline("long_tail_share", base) + ".")
-    if _ok(pol.get("popularity_bias")):
-        out.append(f"Recommended products are {pol['popularity_bias']:.1f}x as popular as what customers "
-                   "actually buy.")
-    out.extend(s for s in map(_disparity_sentence, disparities) if s)
-    for name, result in (what_if or {}).items():
-        sentence = _what_if_sentence(name, result, pol)
-        if sentence:
-            out.append(sentence)
-    return out

@@ -10,7 +10,8 @@
     pii.py        personal data: columns found by name and content, kept out; free text scrubbed
     checks.py     validation rules as SQL; numbers, ids, and each date column's format
     load.py       stage one table: type, check, pseudonymise, find repeated lines
-    sanity.py     whole-table checks (a line total read as a unit price) and assumptions said
+    sanity.py     whole-table checks (a line total read as a unit price), the currency of the
+                  amounts, and assumptions said
     land.py       write a staged table into the shop's tables (suppression, objections, retention)
 
 Public face: ``ingest.plan_paths``, ``ingest.run_import``, ``ingest.import_paths``,

@@ -19,12 +19,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from core.ingest import guess, pii, presets, readers
+from core.ingest import guess, pii, presets, readers, sanity
 from core.ingest.guess import Profile
 from core.ingest.land import land_table
 from core.ingest.load import stage_table
 from core.ingest.plan import ImportReport, IngestError, Progress, TablePlan, TableReport
 from core.ingest.presets import Mapping
+from core.store import currency as shop_currency
+from core.store import settings
 from core.store.store import Store, is_duckdb_error
 
 log = logging.getLogger(__name__)
@@ -93,7 +95,7 @@ def layout_key(columns: list[str]) -> str:
 
 def recall(store: Store, columns: list[str]) -> Mapping | None:
     """The mapping this shop imported a file of this layout with before, if any."""
-    raw = store.scalar("SELECT value FROM settings WHERE name = ?", [layout_key(columns)])
+    raw = settings.get(store, layout_key(columns))
     if not raw:
         return None
     mapping = Mapping.from_dict(json.loads(raw), "remembered")
@@ -106,8 +108,7 @@ def remember(tx: Any, plan: TablePlan) -> None:
     """Keep a confirmed mapping of a layout no preset knows, for the next export like it."""
     if plan.mapping.preset not in ("generic", "remembered"):
         return
-    tx.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)",
-               [layout_key(plan.columns), json.dumps(plan.mapping.to_dict())])
+    settings.put(tx, layout_key(plan.columns), json.dumps(plan.mapping.to_dict()))
 
 
 def plan_paths(store: Store, paths: list[Path | str], preset: str | None = None) -> list[TablePlan]:
@@ -236,11 +237,13 @@ def run_import(store: Store, plans: list[TablePlan], dry_run: bool = False,
                 table.columns = dict(plan.mapping.columns)
                 table.confidence = {f: c.confidence for f, c in plan.mapping.confidence.items()}
                 stage_table(tx, plan, table, store)
+                sanity.adopt_currency(tx, plan, table, store.shop, where)
                 say(base + span * 0.6, f"Writing {plan.label}")
                 land_table(tx, plan, table, import_id, store)
                 remember(tx, plan)
                 report.tables.append(table)
             report.import_id = import_id
+            report.currency = shop_currency.currency(tx)
             _record(tx, report, plans)
             if dry_run:
                 raise _DryRun

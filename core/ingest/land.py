@@ -12,6 +12,7 @@ import pandas as pd
 from core.ingest.checks import RULES
 from core.ingest.load import EVENT_KEY, REVIEW_KEY
 from core.ingest.presets import GENERIC_NON_PRODUCT_TITLE
+from core.store import settings
 from core.store.store import Store, Transaction
 
 if TYPE_CHECKING:
@@ -94,7 +95,7 @@ def _apply_objections(tx: Transaction, store: Store, import_id: int) -> None:
 def _drop_expired(tx: Transaction, report: TableReport) -> None:
     """Leave out events and reviews older than the shop's retention period (``core.privacy.retention``):
     a re-import of an old export does not bring back what was purged."""
-    days = tx.scalar("SELECT value FROM settings WHERE name = 'retention_days'")
+    days = settings.get(tx, settings.RETENTION_DAYS)
     columns = {r[0] for r in tx.rows("SELECT column_name FROM information_schema.columns "
                                      "WHERE table_name = 'fin'")}
     if not days or "ts" not in columns or "customer_key" not in columns:

@@ -64,6 +64,7 @@ class TableReport:
     non_product: int = 0
     free: int = 0  # purchase lines at price 0 (free items, gifts): purchases, no revenue
     date_format: str | None = None
+    currency: str | None = None  # the currency the file's amounts are in, when it says
     columns: dict[str, str] = field(default_factory=dict)  # field -> the column that fed it
     confidence: dict[str, str] = field(default_factory=dict)  # guessed fields: high/medium/low
     fixes: dict[str, int] = field(default_factory=dict)
@@ -87,6 +88,7 @@ class ImportReport:
     committed: bool = False
     dry_run: bool = False
     seconds: float = 0.0
+    currency: str | None = None  # the shop's currency after the import (None: plain numbers)
 
     @property
     def accepted(self) -> int:

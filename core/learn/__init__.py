@@ -2,6 +2,8 @@
 
     embeddings.py  train a GRU, LSTM or transformer on the shop's events; load one as a
                    recommender; customer and product vectors; the comparison with baselines
+    loading.py     a saved model back as a recommender; refused (and the next one served) if it
+                   cannot be rebuilt
     guards.py      a shop too small for a sequence model: the message, the simple models instead
     promotion.py   whether a new run replaces the model in use; putting a candidate in use
     kinds.py       the model kinds and their names (no torch: the page's controls)

@@ -22,6 +22,7 @@ import pandas as pd
 
 from core.learn import guards, promotion
 from core.learn.kinds import LABELS, NEURAL, SHOWN
+from core.learn.loading import load_recommender
 from core.shop import catalog, sequences
 from core.store import artifacts
 from core.store.store import Store
@@ -98,19 +99,6 @@ def train(store: Store, kind: str = "transformer", epochs: int = 20, seed: int =
                           make_current=decision.make_current, note=decision.why)
 
 
-def load_recommender(store: Store, model_id: str | None = None
-                     ) -> tuple[SequenceRecommender, artifacts.Artifact, list[str]]:
-    """The chosen (or latest intact) model, ready to score, with any problems met on the way."""
-    art, problems = artifacts.load_usable(store, model_id)
-    ckpt = {**art.state, "state_dict": art.tensors}
-    ckpt.pop("kind", None), ckpt.pop("seed", None), ckpt.pop("options", None)
-    rec = SequenceRecommender.from_state(ckpt)
-    if art.is_stale(sequences.fingerprint(store)):
-        problems.append(f"Model {art.model_id} was trained before the shop's data last changed: "
-                        "retrain it to include the new data.")
-    return rec, art, problems
-
-
 def customer_vectors(store: Store, model_id: str | None = None
                      ) -> tuple[np.ndarray, np.ndarray, artifacts.Artifact, list[str]]:
     """Customer keys, their vectors (state at the end of each history), the model and any problems.
@@ -162,7 +150,8 @@ def latest_per_kind(store: Store) -> list[dict[str, Any]]:
     """The model in use first, then the newest model of each other neural kind that was put in
     use when trained. Candidates (cancelled or worse runs) are left out until promoted."""
     in_use = artifacts.latest_id(store)
-    usable = [m for m in artifacts.list_models(store) if m.get("kind") in NEURAL and "damaged" not in m]
+    usable = [m for m in artifacts.list_models(store)
+              if m.get("kind") in NEURAL and "damaged" not in m and "refused" not in m]
     ordered = ([m for m in usable if m["model_id"] == in_use]
                + [m for m in usable if m["model_id"] != in_use and not m.get("candidate")])
     seen, out = set(), []
@@ -212,7 +201,8 @@ def ladder(prep: Prepared) -> str:
         return (f"Customers buy {per_user:.1f} items on average: few repeat histories. "
                 "Item-kNN and EASE usually serve such shops best; sequence models need longer histories.")
     return (f"{log_.n_users:,} customers with {per_user:.1f} purchases each: enough history for "
-            "sequence models; compare them with the baselines below before relying on them.")
+            "sequence models; compare them with the baselines below (TIFU-KNN and UP-CF, the "
+            "strongest simple rivals on repeat-heavy shops, included) before relying on them.")
 
 
 def order_matters(rec: SequenceRecommender, prep: Prepared, seed: int = 0) -> dict[str, float]:

@@ -2,7 +2,8 @@
 
 The rule, applied by ``core.learn.embeddings.train`` before it saves a run:
 
-- no model in use (or the one in use cannot be read): a complete run is put in use;
+- no model in use (or the one in use cannot be read, or its manifest fails its signature):
+  a complete run is put in use;
 - a **cancelled** run is never put in use on its own: it is kept as a candidate;
 - a complete run on the **same data and event options** as the model in use replaces it only
   when its validation NDCG@10 is at least as good (the test baskets stay untouched);
@@ -20,6 +21,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from core.learn import loading
 from core.shop.sequences import LogOptions
 from core.store import artifacts
 from core.store.store import Store
@@ -50,6 +52,9 @@ def decide(store: Store, valid: dict[str, float], fingerprint: str, options: dic
         keep = f"the model in use stays {current_id}" if current else "no model is in use yet"
         return Decision(False, f"Training was cancelled, so this run is kept as a candidate and "
                                f"{keep}. Choose 'Use this model' to use it anyway.")
+    if current is None and current_id:
+        return Decision(True, f"The model in use, {current_id}, cannot be read or trusted (see "
+                              "the Model page): this one replaces it.")
     if current is None:
         return Decision(True, "No model was in use: this one is now.")
     if current.get("data_fingerprint") != fingerprint:
@@ -68,5 +73,11 @@ def decide(store: Store, valid: dict[str, float], fingerprint: str, options: dic
 
 
 def promote(store: Store, model_id: str) -> artifacts.Artifact:
-    """Put a model (a candidate, or an older one) in use, after verifying its files."""
+    """Put a model (a candidate, or an older one) in use, after verifying its files and that it
+    can be rebuilt (``artifacts.ArtifactError``, the reason recorded, when not)."""
+    art = artifacts.load(store, model_id)
+    try:
+        loading.rebuild(art)
+    except Exception as err:  # noqa: BLE001 - a model that cannot be rebuilt is refused
+        raise artifacts.refuse(store, model_id, f"it cannot be rebuilt ({artifacts.describe(err)})") from err
     return artifacts.promote(store, model_id)

@@ -10,12 +10,13 @@ import pandas as pd
 from core.privacy.audit import audit
 from core.privacy.retraining import mark_for_retraining
 from core.segments import cache
+from core.store import settings
 from core.store.store import Store
 
 
 def retention_days(store: Store) -> int | None:
     """The shop's retention period in days, or None (keep everything)."""
-    value = store.scalar("SELECT value FROM settings WHERE name = 'retention_days'")
+    value = settings.get(store, settings.RETENTION_DAYS)
     return int(value) if value else None
 
 
@@ -24,9 +25,7 @@ def set_retention_days(store: Store, days: int | None) -> None:
     if days is not None and not 30 <= days <= 36_500:
         raise ValueError("The retention period must be between 30 days and 100 years.")
     with store.transaction() as tx:
-        tx.execute("DELETE FROM settings WHERE name = 'retention_days'")
-        if days is not None:
-            tx.execute("INSERT INTO settings VALUES ('retention_days', ?)", [str(days)])
+        settings.put(tx, settings.RETENTION_DAYS, None if days is None else str(days))
     audit(store, "retention", 0, 0, {"days": days})
 
 

@@ -76,6 +76,10 @@ def _with_new_products(engine: EngineView, cands: Candidates, hist: np.ndarray, 
         return cands
     content = engine.catalog.content
     sim = (content[new] @ content[seen].T).toarray()  # (new, seen)
+    titles = engine.catalog.titles
+    # Never "similar to" itself: the same product (bought before the model learnt it) or
+    # another product sharing its title, which reads as the same thing to the customer.
+    sim[(new[:, None] == seen[None, :]) | (titles[new][:, None] == titles[seen][None, :])] = -np.inf
     best = sim.max(axis=1)
     keep = best >= MIN_SIMILARITY
     if not keep.any():

@@ -70,6 +70,7 @@ class Engine:
         self.segment_counts = explain.segment_counts(self)
         self._lifts: dict[tuple, np.ndarray] = {}
         self._masks: dict[Controls, np.ndarray] = {}
+        self.problems: list[str] = []  # models refused on the way to this one, a stale model
 
     def static_mask(self, controls: Controls) -> np.ndarray:
         """The filters' mask for everyone, cached per set of controls (do not modify it)."""
@@ -270,7 +271,8 @@ def available_models(store: Store) -> dict[str, str]:
 def load(store: Store, model: str | None = None, segment_names: dict[int, str] | None = None,
          cat: Catalog | None = None, logs: dict | None = None) -> Engine:
     """An engine for ``model``: a model id, or a baseline name; None = the latest trained
-    model, or item-kNN when the shop has none. ``logs``: event logs already read, by
+    model (or the next good one, see ``core.store.fallback``), or item-kNN when the shop has
+    none that can be used (``Engine.problems`` then says why). ``logs``: event logs already read, by
     ``LogOptions`` (filled as they are read), for loading several engines at once."""
     logs = {} if logs is None else logs
 
@@ -282,22 +284,29 @@ def load(store: Store, model: str | None = None, segment_names: dict[int, str] |
     from core.learn import embeddings
     from core.segments import segments
     from core.store import artifacts
+    chosen, refusals = model, []
     model = model or artifacts.latest_id(store) or "itemknn"
     cat = cat or catalog_mod.load(store)
+    if model not in baselines.BASELINES:
+        try:
+            rec, art, problems = embeddings.load_recommender(store, model)
+        except artifacts.ArtifactError as err:
+            if chosen is not None:
+                raise
+            model, refusals = "itemknn", [f"{err} No trained model can be used: item-kNN serves."]
     if model in baselines.BASELINES:
         log_ = event_log(sequences.LogOptions())
         split = data.split(log_)
         scorer: object = baselines.make(model).fit(split)
         name, neural = embeddings.LABELS.get(model, model), False
     else:
-        rec, art, problems = embeddings.load_recommender(store, model)
         log_ = event_log(sequences.LogOptions(**art.state.get("options", {})))
         if list(rec.item_ids_) != list(log_.item_ids):
             raise ValueError(f"Model {art.model_id} was trained on a different catalog than the "
                              "shop has now: retrain it on the Model page.")
         for p in problems:
             log.warning(p)
-        scorer, neural = rec, True
+        scorer, neural, refusals = rec, True, problems
         name = f"{embeddings.LABELS.get(art.manifest.get('kind'), 'model')} ({art.model_id})"
         split = data.split(log_)
     run = cache.previous_run(store)
@@ -306,6 +315,7 @@ def load(store: Store, model: str | None = None, segment_names: dict[int, str] |
         seg = pd.Series(segments.view(run, assign_outliers=True), index=pd.Index(run.keys))
     engine = Engine(store, scorer, name, log_, cat, _customers(store), seg, segment_names or {},
                     neural, split.test)
+    engine.problems = list(refusals)
     if log_.user_ids:  # the first call pays torch's and numpy's warm-up; not the first customer
         engine.recommend(log_.user_ids[0])
     return engine

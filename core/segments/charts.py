@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
+from core.shop import money
 from core.shop.style import PALETTE, layout
 
 UNASSIGNED_COLOUR = "#C8C8C8"
@@ -18,12 +19,14 @@ def segment_colour(segment: int) -> str:
     return UNASSIGNED_COLOUR if segment < 0 else SEGMENT_COLOURS[segment % len(SEGMENT_COLOURS)]
 
 
-def segment_map(points: pd.DataFrame, colour: str = "segment", title: str = "Customer map") -> go.Figure:
+def segment_map(points: pd.DataFrame, colour: str = "segment", title: str = "Customer map",
+                currency: str | None = None) -> go.Figure:
     """WebGL scatter of the map. ``points`` has x, y, segment, segment_name, customer_key and the
     hover figures (recency_days, frequency, monetary); ``colour`` is "segment" or a numeric column.
     Every point carries its customer key as ``customdata[0]`` so selections can be mapped back."""
     hover = ("<b>%{customdata[1]}</b><br>customer %{customdata[0]}<br>orders %{customdata[2]:.0f}"
-             "<br>spent %{customdata[3]:,.0f}<br>last order %{customdata[4]:.0f} days ago<extra></extra>")
+             "<br>spent " + money.hover("customdata[3]", currency)
+             + "<br>last order %{customdata[4]:.0f} days ago<extra></extra>")
     cols = ["customer_key", "segment_name", "frequency", "monetary", "recency_days"]
     fig = go.Figure()
     if colour == "segment":

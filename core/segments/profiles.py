@@ -20,6 +20,8 @@ import pandas as pd
 
 from core.segments import naming
 from core.shop import features
+from core.shop.money import format_money
+from core.store.currency import currency as shop_currency
 from core.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -36,11 +38,13 @@ class CustomerData:
     categories: pd.DataFrame  # long: customer_key, category, items, spend
     products: pd.DataFrame  # long: customer_key, product_id, title, category
     notes: list[str] = field(default_factory=list)  # what could not be computed, and why
+    currency: str | None = None  # the shop's currency: descriptions state amounts in it
 
 
 def load(store: Store, with_value: bool = True) -> CustomerData:
     """Read everything the profiles need (a few grouped queries)."""
     num = features.numeric(store)
+    money = shop_currency(store)
     notes: list[str] = []
     try:
         from core.shop import rfm
@@ -55,7 +59,7 @@ def load(store: Store, with_value: bool = True) -> CustomerData:
             model = value.fit_value_model(store)
             num = num.join(value.predict_value(store, model)[["value_12m", "churn_risk"]], how="left")
             num.attrs["value_metrics"] = dict(model.metrics)
-            num.attrs["value_report"] = model.describe()
+            num.attrs["value_report"] = model.describe(money)
         except (ImportError, ValueError) as err:
             notes.append(f"Predicted value and churn risk unavailable: {err}")
         else:
@@ -65,7 +69,8 @@ def load(store: Store, with_value: bool = True) -> CustomerData:
             except ValueError as err:
                 num.attrs["value_backtest"] = [f"No forward check of the value model: {err}"]
     context = {k: features.context_shares(store, k) for k in CONTEXTS}
-    return CustomerData(num, context, features.category_spend(store), features.product_buyers(store), notes)
+    return CustomerData(num, context, features.category_spend(store), features.product_buyers(store), notes,
+                        money)
 
 
 @dataclass
@@ -141,7 +146,7 @@ def describe(data: CustomerData, members: pd.Index | list[str], min_buyers: int 
     prof.head = head_for(prof)
     prof.levels = naming.levels(grp, buyers)
     prof.name = naming.render(prof.head, naming.first_choice(prof.head, prof.levels))
-    prof.description = describe_in_words(prof)
+    prof.description = describe_in_words(prof, data.currency)
     return prof
 
 
@@ -189,8 +194,8 @@ _AT = {"night": "at night", "early morning": "in the early morning", "morning": 
        "late evening": "late in the evening"}
 
 
-def describe_in_words(p: GroupProfile) -> str:
-    """Two or three plain sentences a shop owner can act on."""
+def describe_in_words(p: GroupProfile, currency: str | None = None) -> str:
+    """Two or three plain sentences a shop owner can act on (amounts in ``currency``)."""
     parts = [f"{p.customers:,} customers ({p.share_customers:.0%} of profiled customers) bringing "
              f"{p.share_revenue:.0%} of their revenue."]
     habits = []
@@ -211,11 +216,13 @@ def describe_in_words(p: GroupProfile) -> str:
     if np.isfinite(m.get("basket_value", np.nan)):
         items = m.get("basket_items", 0)
         plural = "s" if items >= 1.5 else ""
-        parts.append(f"Median order {m['basket_value']:,.0f} with {items:.0f} item{plural}; "
+        order = format_money(m["basket_value"], currency)
+        parts.append(f"Median order {order} with {items:.0f} item{plural}; "
                      f"median {m.get('frequency', 0):.0f} orders, last one {m.get('recency_days', 0):.0f} "
                      "days ago.")
     if np.isfinite(m.get("value_12m", np.nan)):
-        parts.append(f"Predicted 12-month value {m['value_12m']:,.0f} per customer (median); "
+        worth = format_money(m["value_12m"], currency)
+        parts.append(f"Predicted 12-month value {worth} per customer (median); "
                      f"average churn risk {m.get('churn_risk', float('nan')):.0%}.")
     return " ".join(parts)
 

@@ -10,6 +10,7 @@
     backtest.py   the value model checked forward: fitted at a past date, scored on the window after
     overview.py   the Overview page's numbers: KPIs with deltas, revenue over time, breakdowns
     charts.py     the Overview page's figures
+    money.py      amounts in the shop's currency: text, hover templates, column formats, titles
     style.py      the palette and layout every figure shares
 
 Public face: ``catalog.load``, ``sequences.event_log``, ``sequences.fingerprint``,

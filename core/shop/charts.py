@@ -5,19 +5,21 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from core.shop import money
 from core.shop.style import PALETTE, layout
 
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 
-def revenue_line(df: pd.DataFrame, currency: str = "") -> go.Figure:
+def revenue_line(df: pd.DataFrame, currency: str | None = None) -> go.Figure:
     """Net revenue per period as a line, orders as bars on a second axis."""
     fig = go.Figure()
     fig.add_bar(x=df["period"], y=df["orders"], name="orders", yaxis="y2",
                 marker_color="#D9E6EF", opacity=0.8)
     fig.add_scatter(x=df["period"], y=df["revenue"], name="net revenue", mode="lines",
-                    line=dict(color=PALETTE[0], width=2.5))
-    fig.update_layout(yaxis=dict(title=f"net revenue {currency}".strip()),
+                    line=dict(color=PALETTE[0], width=2.5),
+                    hovertemplate=money.hover("y", currency) + "<extra>net revenue</extra>")
+    fig.update_layout(yaxis=dict(title=money.titled("net revenue", currency)),
                       yaxis2=dict(title="orders", overlaying="y", side="right", showgrid=False),
                       legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"),
                       hovermode="x unified")
@@ -35,7 +37,8 @@ def hour_weekday_heatmap(df: pd.DataFrame) -> go.Figure:
     return layout(fig, "When customers order (hour x weekday)")
 
 
-def breakdown_bar(df: pd.DataFrame, dimension: str, top: int = 12) -> go.Figure:
+def breakdown_bar(df: pd.DataFrame, dimension: str, top: int = 12,
+                  currency: str | None = None) -> go.Figure:
     """Horizontal bars of revenue by one dimension (the rest grouped as 'other')."""
     df = df.sort_values("revenue", ascending=False)
     if len(df) > top:
@@ -47,12 +50,14 @@ def breakdown_bar(df: pd.DataFrame, dimension: str, top: int = 12) -> go.Figure:
         x=df["revenue"], y=df["value"].astype(str), orientation="h", marker_color=PALETTE[0],
         text=[f"{v / total:.0%}" for v in df["revenue"]], textposition="auto",
         customdata=df["orders"],
-        hovertemplate="%{y}: %{x:,.0f} revenue, %{customdata:,} orders<extra></extra>"))
+        hovertemplate="%{y}: " + money.hover("x", currency)
+                      + " revenue, %{customdata:,} orders<extra></extra>"))
+    fig.update_xaxes(title=money.titled("net revenue", currency))
     fig.update_yaxes(autorange="reversed")
     return layout(fig, f"Revenue by {dimension}", height=max(220, 26 * len(df) + 80))
 
 
-def places_map(df: pd.DataFrame) -> go.Figure:
+def places_map(df: pd.DataFrame, currency: str | None = None) -> go.Figure:
     """Customers' locations as bubbles on longitude/latitude (no map tiles: works offline)."""
     size = df["revenue"].clip(lower=0)
     scale = (size / size.max() * 40 + 4) if len(df) and size.max() > 0 else 6
@@ -60,20 +65,29 @@ def places_map(df: pd.DataFrame) -> go.Figure:
         x=df["lon"], y=df["lat"], mode="markers", text=df["country"],
         marker=dict(size=scale, color=PALETTE[1], opacity=0.55, line=dict(width=0)),
         customdata=df[["revenue", "customers"]].to_numpy(),
-        hovertemplate=("%{text} (%{y:.1f}, %{x:.1f})<br>%{customdata[0]:,.0f} revenue, "
-                       "%{customdata[1]:,} customers<extra></extra>")))
+        hovertemplate=("%{text} (%{y:.1f}, %{x:.1f})<br>" + money.hover("customdata[0]", currency)
+                       + " revenue, %{customdata[1]:,} customers<extra></extra>")))
     fig.update_xaxes(title="longitude", zeroline=False)
     fig.update_yaxes(title="latitude", scaleanchor="x", scaleratio=1.3, zeroline=False)
     return layout(fig, "Where revenue comes from (customer locations)", height=420)
 
 
-def top_products_bar(df: pd.DataFrame) -> go.Figure:
+def product_labels(titles: pd.Series, ids: pd.Series, width: int = 40) -> list[str]:
+    """Bar labels, one per product: the title cut to ``width``, and the product id beside the
+    titles that repeat (two products sharing a title would otherwise be drawn as one bar)."""
+    cut = [str(t)[:width] for t in titles]
+    seen = pd.Series(cut).value_counts()
+    return [f"{t} ({i})" if seen[t] > 1 else t for t, i in zip(cut, ids.astype(str), strict=True)]
+
+
+def top_products_bar(df: pd.DataFrame, currency: str | None = None) -> go.Figure:
     """Best sellers by net revenue, labelled with their category."""
-    labels = [f"{str(t)[:40]}" for t in df["title"]]
+    labels = product_labels(df["title"], df["product_id"])
     fig = go.Figure(go.Bar(
         x=df["revenue"], y=labels, orientation="h", marker_color=PALETTE[2],
         customdata=df[["category", "units"]].to_numpy(),
-        hovertemplate="%{y}<br>%{customdata[0]}<br>%{x:,.0f} revenue, %{customdata[1]:,} units"
-                      "<extra></extra>"))
+        hovertemplate="%{y}<br>%{customdata[0]}<br>" + money.hover("x", currency)
+                      + " revenue, %{customdata[1]:,} units<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title=money.titled("net revenue", currency))
     return layout(fig, "Top products", height=max(260, 24 * len(df) + 80))

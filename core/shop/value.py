@@ -44,6 +44,7 @@ from sklearn.metrics import brier_score_loss, mean_absolute_error, roc_auc_score
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
+from core.shop.money import format_money
 from core.shop.rfm import SALES_LINES_SQL, last_event_time
 from core.store.store import Store
 
@@ -110,15 +111,16 @@ class ValueModel:
             out[name] = out[name].clip(low, high)
         return out
 
-    def describe(self) -> list[str]:
-        """The test report in plain sentences."""
+    def describe(self, currency: str | None = None) -> list[str]:
+        """The test report in plain sentences (amounts in ``currency``)."""
         m = self.metrics
         better = "better" if m["spend_error_reduction"] > 0 else "worse"
         return [
             f"Checked on {self.n_test} customers the model did not see, over the {self.horizon_days} "
             f"days after {self.cutoff:%Y-%m-%d}.",
-            f"Spend forecast: off by {m['spend_mae']:.2f} per customer on average, against "
-            f"{m['spend_mae_naive']:.2f} for 'same as the previous {self.horizon_days} days' "
+            f"Spend forecast: off by {format_money(m['spend_mae'], currency, 2)} per customer on "
+            f"average, against {format_money(m['spend_mae_naive'], currency, 2)} for 'same as the "
+            f"previous {self.horizon_days} days' "
             f"({abs(m['spend_error_reduction']):.0%} {better}).",
             f"Churn: {m['churn_rate']:.0%} of them bought nothing; the risk score ranks a leaver above "
             f"a stayer {m['churn_auc']:.0%} of the time (recency alone: {m['churn_auc_recency']:.0%}).",

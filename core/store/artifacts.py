@@ -2,14 +2,21 @@
 
 A trained model is a folder ``<home>/models/<shop>/<model_id>/`` holding ``weights.pt`` (a dict
 of tensors, read back with ``torch.load(weights_only=True)``), ``state.json`` (config, id maps,
-anything JSON) and ``manifest.json`` (kind, data fingerprint, metrics, library versions and the
-sha256 of every other file). It is written into a hidden folder, flushed to disk, and renamed
-into place. ``LATEST`` points at the model in use (written the same way): ``save`` moves it
-only when told to (``core.learn.promotion`` decides: a cancelled or worse run is kept as a
-candidate, marked so in its manifest), and ``promote`` moves it to a candidate the user chose. A
-file that is truncated or changed afterwards fails its checksum and is refused with a clear
-message; ``load_usable`` then falls back to the newest intact model that was not a candidate
-(then to candidates), so the shop keeps a working model.
+anything JSON) and ``manifest.json`` (kind, data fingerprint, metrics, library versions, the
+sha256 of every other file, and an HMAC of all of it keyed by the shop's secret: see
+``manifests``). It is written into a hidden folder named after the writing process
+(``.tmp-<pid>-<model_id>``), flushed to disk, and renamed into place; a folder left by a killed
+process is swept (``scratch.sweep_model_folders``) once its owner is gone. ``LATEST`` points at
+the model in use and ``HISTORY`` lists the models in use before it (written the same way):
+``save`` moves them only when told to (``core.learn.promotion`` decides: a cancelled or worse run
+is kept as a candidate, marked so in its manifest), and ``promote`` moves them to a model the
+user chose.
+
+Every failure to load a model is a refusal with its reason, never a crash: a missing folder, an
+unsigned or edited manifest, a file that fails its checksum, weights that are not plain tensors
+(``torch.load`` refuses code), or a model that cannot be rebuilt from them (``first_usable``'s
+``build``). The reason is logged and recorded (``manifests.refusals``, shown on the Model page),
+and ``fallback.first_usable``/``load_usable`` serve the next good model instead.
 """
 
 from __future__ import annotations
@@ -31,17 +38,28 @@ if TYPE_CHECKING:  # torch is imported where weights are read or written: listin
 
     from core.store.store import Store
 
-from core.store import config
+from core.store import config, manifests, scratch
 
 log = logging.getLogger(__name__)
 WEIGHTS, STATE, MANIFEST, LATEST = "weights.pt", "state.json", "manifest.json", "LATEST"
+HISTORY, KEEP_HISTORY = "HISTORY", 50  # the models in use before the current one, oldest first
+FILES = (WEIGHTS, STATE)
 
 
 class ArtifactError(RuntimeError):
     """A model folder that cannot be trusted or read, explained."""
 
 
+class Refusal(ArtifactError):
+    """Why one model folder failed a check (the bare reason; ``load`` words the message)."""
+
+
 _MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
+
+
+def is_model_id(name: str) -> bool:
+    """Whether a name is a model id (a folder name, never a path elsewhere)."""
+    return isinstance(name, str) and bool(_MODEL_ID.match(name))
 
 
 def _checked(model_id: str) -> str:
@@ -82,14 +100,14 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _fsync_write(path: Path, data: bytes) -> None:
+def fsync_write(path: Path, data: bytes) -> None:
     with open(path, "wb") as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -119,21 +137,22 @@ def save(store: Store, kind: str, tensors: dict[str, torch.Tensor], state: dict[
     import torch
 
     model_id = time.strftime("%Y%m%d-%H%M%S") + f"-{kind}-{os.urandom(3).hex()}"
-    tmp = root / f".tmp-{model_id}"
+    scratch.sweep_model_folders(root)  # what a killed training left behind
+    tmp = root / scratch.model_folder_name(model_id)
     tmp.mkdir()
     try:
         torch.save({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, tmp / WEIGHTS)
         with open(tmp / WEIGHTS, "rb+") as fh:
             os.fsync(fh.fileno())
-        _fsync_write(tmp / STATE, json.dumps(state, default=_json_default).encode())
-        manifest = {
+        fsync_write(tmp / STATE, json.dumps(state, default=_json_default).encode())
+        manifest = manifests.signed(store, {
             "model_id": model_id, "kind": kind, "shop": shop, "created_at": time.time(),
             "data_fingerprint": fingerprint, "metrics": metrics or {}, "versions": versions(),
             "candidate": not make_current, "note": note,
-            "files": {name: _sha256(tmp / name) for name in (WEIGHTS, STATE)},
-        }
-        _fsync_write(tmp / MANIFEST, json.dumps(manifest, indent=1, default=_json_default).encode())
-        _fsync_dir(tmp)
+            "files": {name: _sha256(tmp / name) for name in FILES},
+        }, default=_json_default)
+        fsync_write(tmp / MANIFEST, json.dumps(manifest, indent=1).encode())
+        fsync_dir(tmp)
         final = root / model_id
         tmp.rename(final)
         if make_current:
@@ -153,22 +172,55 @@ def _json_default(value: Any) -> Any:
 
 
 def _set_latest(root: Path, model_id: str) -> None:
-    tmp = root / f".{LATEST}.tmp"
-    _fsync_write(tmp, model_id.encode())
-    os.replace(tmp, root / LATEST)
-    _fsync_dir(root)
+    previous = (root / LATEST).read_text().strip() if (root / LATEST).exists() else None
+    if previous and previous != model_id:
+        before = [m for m in _history(root) if m not in (previous, model_id)]
+        _replace(root, HISTORY, json.dumps([*before, previous][-KEEP_HISTORY:]).encode())
+    _replace(root, LATEST, model_id.encode())
+
+
+def _replace(root: Path, name: str, data: bytes) -> None:
+    tmp = root / f".{name}.{os.getpid()}.tmp"
+    fsync_write(tmp, data)
+    os.replace(tmp, root / name)
+    fsync_dir(root)
+
+
+def history(store: Store) -> list[str]:
+    """The models in use before the current one, oldest first ([] when unknown)."""
+    return _history(models_dir(store))
+
+
+def _history(root: Path) -> list[str]:
+    """The models in use before the current one, oldest first ([] when unknown)."""
+    try:
+        ids = json.loads((root / HISTORY).read_text())
+    except (OSError, ValueError):
+        return []
+    return [m for m in ids if isinstance(m, str) and _MODEL_ID.match(m)] if isinstance(ids, list) else []
 
 
 def list_models(store: Store) -> list[dict[str, Any]]:
-    """Manifests of the shop's models, newest first (unreadable ones marked as damaged)."""
+    """Manifests of the shop's models, newest first: unreadable ones marked ``damaged``, those
+    whose manifest fails its checks or that were refused when last loaded marked ``refused``
+    (the reason). The weights are not read: ``load`` checks them."""
+    root = models_dir(store)
+    refused = manifests.refusals(root)
     out = []
-    for path in sorted(models_dir(store).iterdir(), reverse=True):
-        if path.name.startswith(".") or not path.is_dir():
+    for path in sorted(root.iterdir(), reverse=True):
+        if path.name.startswith(".") or not path.is_dir() or not _MODEL_ID.match(path.name):
             continue
         try:
-            out.append(json.loads((path / MANIFEST).read_text()))
+            manifest = json.loads((path / MANIFEST).read_text())
         except (OSError, ValueError) as err:
             out.append({"model_id": path.name, "damaged": str(err)})
+            continue
+        if why := manifests.problem(store, manifest, path.name, FILES):
+            out.append({"model_id": path.name, "refused": why})  # nothing in it can be trusted
+        elif path.name in refused:
+            out.append({**manifest, "refused": refused[path.name]})
+        else:
+            out.append(manifest)
     return out
 
 
@@ -179,11 +231,13 @@ def latest_id(store: Store) -> str | None:
 
 
 def manifest_of(store: Store, model_id: str) -> dict[str, Any] | None:
-    """A model's manifest without loading its weights (None when it cannot be read)."""
+    """A model's manifest without loading its weights (None when it cannot be read or fails its
+    checks: an edited manifest says nothing trustworthy about its model)."""
     try:
-        return json.loads((models_dir(store) / _checked(model_id) / MANIFEST).read_text())
-    except (OSError, ValueError):
+        manifest = json.loads((models_dir(store) / _checked(model_id) / MANIFEST).read_text())
+    except (OSError, ValueError, ArtifactError):
         return None
+    return None if manifests.problem(store, manifest, model_id, FILES) else manifest
 
 
 def promote(store: Store, model_id: str) -> Artifact:
@@ -198,43 +252,64 @@ def promote(store: Store, model_id: str) -> Artifact:
 
 
 def load(store: Store, model_id: str | None = None) -> Artifact:
-    """Load and verify one model (the latest by default); refuse a damaged one."""
+    """Load and verify one model (the latest by default); refuse, with the reason recorded, one
+    that fails any check."""
     shop = store.shop
     model_id = model_id or latest_id(store)
     if model_id is None:
         raise ArtifactError(f"Shop {shop!r} has no trained model yet: train one first.")
-    path = models_dir(store) / _checked(model_id)
+    root = models_dir(store)
+    path = root / _checked(model_id)
+    try:
+        art = _read(store, model_id, path)
+    except Refusal as why:
+        raise refuse(store, model_id, str(why)) from why.__cause__
+    manifests.clear_refusal(root, model_id)
+    return art
+
+
+def _read(store: Store, model_id: str, path: Path) -> Artifact:
+    if not path.is_dir():
+        raise Refusal("its folder is missing")
     try:
         manifest = json.loads((path / MANIFEST).read_text())
     except (OSError, ValueError) as err:
-        raise ArtifactError(f"Model {model_id} cannot be read ({err}); train again.") from err
-    for name, expected in manifest.get("files", {}).items():
+        raise Refusal(f"its manifest cannot be read ({err})") from err
+    if why := manifests.problem(store, manifest, model_id, FILES):
+        raise Refusal(why)
+    tensors, state = verify_files(path, manifest["files"])
+    return Artifact(model_id, path, manifest, state, tensors)
+
+
+def verify_files(path: Path, files: dict[str, str]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """A model folder's weights and state, once every file matches its checksum and the weights
+    read as plain named tensors (``Refusal`` with the reason otherwise)."""
+    for name, expected in files.items():
         if not (path / name).exists() or _sha256(path / name) != expected:
-            raise ArtifactError(
-                f"Model {model_id}: {name} is damaged (truncated or changed since it was "
-                "saved); it was not loaded. Train again or choose another model.")
+            raise Refusal(f"{name} is damaged (missing, truncated or changed since it was saved)")
     import torch
 
     try:
         tensors = torch.load(path / WEIGHTS, map_location="cpu", weights_only=True)
         state = json.loads((path / STATE).read_text())
-    except (OSError, ValueError, RuntimeError) as err:
-        raise ArtifactError(f"Model {model_id} could not be loaded: {err}") from err
-    return Artifact(model_id, path, manifest, state, tensors)
+    except Exception as err:  # noqa: BLE001 - whatever a hostile file raises, it is a refusal
+        raise Refusal(f"its weights or state cannot be read safely ({describe(err)})") from err
+    if not isinstance(tensors, dict) or not all(
+            isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in tensors.items()):
+        raise Refusal("its weights are not a dict of named tensors")
+    if not isinstance(state, dict):
+        raise Refusal("its state is not a JSON object")
+    return tensors, state
 
 
-def load_usable(store: Store, model_id: str | None = None) -> tuple[Artifact, list[str]]:
-    """The chosen (or latest) model, or else the newest intact one, with what went wrong."""
-    shop = store.shop
-    problems: list[str] = []
-    first = model_id or latest_id(store)
-    others = [m for m in list_models(store) if m["model_id"] != first]
-    # models that were put in use first, newest first; runs kept as candidates last
-    others.sort(key=lambda m: bool(m.get("candidate")))
-    candidates = [first] + [m["model_id"] for m in others]
-    for candidate in [c for c in candidates if c]:
-        try:
-            return load(store, candidate), problems
-        except ArtifactError as err:
-            problems.append(str(err))
-    raise ArtifactError(" ".join(problems) or f"Shop {shop!r} has no trained model yet.")
+def describe(err: BaseException) -> str:
+    """An exception as one short line (torch's messages run to many lines)."""
+    first = (str(err).strip().splitlines() or [""])[0]
+    return f"{type(err).__name__}: {first[:200]}" if first else type(err).__name__
+
+
+def refuse(store: Store, model_id: str, reason: str) -> ArtifactError:
+    """Log and record why a model is refused; the error to raise."""
+    log.warning("shop %s: model %s refused: %s", store.shop, model_id, reason)
+    manifests.record_refusal(models_dir(store), model_id, reason)
+    return ArtifactError(f"Model {model_id} refused: {reason}.")

@@ -3,7 +3,8 @@
 The secret is created on first use and kept in the data folder's ``secrets/`` (mode 0600),
 outside the shop's database file, so the database alone cannot be linked back to the shop's
 own customer ids. The same id always maps to the same key within a shop, which is what makes
-re-imports idempotent; a different shop gets unrelated keys.
+re-imports idempotent; a different shop gets unrelated keys. The same secret, under another
+purpose, keys the signature of the shop's model manifests (``manifest_key``).
 """
 
 from __future__ import annotations
@@ -93,6 +94,12 @@ def suppression_tokens(store: Store, keys: Iterable[str]) -> list[str]:
     key = shop_secret(store)
     return [hmac.new(key, b"suppress:" + str(k).encode("utf-8"), hashlib.sha256).hexdigest()
             for k in keys]
+
+
+def manifest_key(store: Store) -> bytes:
+    """The key that signs the shop's model manifests: derived from the shop's secret under its
+    own purpose, so a manifest's signature says nothing about any customer key."""
+    return hmac.new(shop_secret(store), b"model-manifest", hashlib.sha256).digest()
 
 
 def objection_tokens(store: Store, keys: Iterable[str]) -> list[str]:

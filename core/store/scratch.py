@@ -4,7 +4,10 @@
 Each file is named after its owner's process id (``tmp-<pid>-<random><suffix>``, uploads under
 ``uploads/<shop>/<pid>/``). Owners delete their files on every normal and error exit; a process
 killed outright (``kill -9``, a power cut) cannot, so every shoplens process sweeps, once, at its
-start, the files of owners that are no longer running — and anything older than a day.
+start, the files of owners that are no longer running — and anything older than a day. A model
+being saved is written the same way, into ``models/<shop>/.tmp-<pid>-<model_id>/`` (see
+``core.store.artifacts``): swept with the rest, and again before each save, never while its
+owner runs.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from core.store import config
 log = logging.getLogger(__name__)
 MAX_AGE_S = 24 * 3600  # whatever the owner: a scratch file older than this is stale
 _OWNED = re.compile(r"^tmp-(\d+)-")
+_OWNED_MODEL = re.compile(r"^\.tmp-(\d+)-\d{8}-\d{6}-")  # .tmp-<pid>-<model_id>
 _swept: set[Path] = set()  # homes swept by this process
 _lock = threading.Lock()
 
@@ -74,13 +78,35 @@ def _orphan(path: Path, pid: int | None, now: float) -> bool:
     return old or (pid is not None and not alive(pid))
 
 
-def sweep(now: float | None = None) -> int:
-    """Remove scratch files whose owner is gone (or that are over a day old); return how many."""
+def model_folder_name(model_id: str) -> str:
+    """The hidden folder this process writes a model into before renaming it into place."""
+    return f".tmp-{os.getpid()}-{model_id}"
+
+
+def sweep_model_folders(root: Path, now: float | None = None) -> int:
+    """Remove the half-written model folders under a shop's models folder whose owner is gone
+    (or that are over a day old, such as those of older versions, not named by pid)."""
     now = time.time() if now is None else now
+    removed = 0
+    for path in root.glob(".tmp-*"):
+        owner = _OWNED_MODEL.match(path.name)
+        if path.is_dir() and _orphan(path, int(owner.group(1)) if owner else None, now):
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
+    if removed:
+        log.info("removed %d half-written model folder(s) under %s", removed, root)
+    return removed
+
+
+def sweep(now: float | None = None) -> int:
+    """Remove scratch files and half-written model folders whose owner is gone (or that are
+    over a day old); return how many."""
+    now = time.time() if now is None else now
+    removed = sum(sweep_model_folders(shop, now) for shop in (config.home() / "models").glob("*")
+                  if shop.is_dir())
     root = config.home() / "tmp"
     if not root.is_dir():
-        return 0
-    removed = 0
+        return removed
     for path in root.iterdir():
         if path.is_file() and path.name.startswith("tmp"):
             owner = _OWNED.match(path.name)

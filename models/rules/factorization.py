@@ -1,5 +1,5 @@
 """Matrix-factorisation and linear item-item baselines: EASE (Steck, 2019) and implicit ALS
-(Hu, Koren & Volinsky, 2008) with conjugate-gradient updates. Both follow ``models.estimator``'s
+(Hu, Koren & Volinsky, 2008) with conjugate-gradient updates. Both follow ``models.rules.estimator``'s
 ``Baseline`` contract."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import scipy.sparse as sp
 import torch
 
 from models.data import EventLog, Split, Target
-from models.estimator import Baseline, history_matrix, purchase_matrix
+from models.rules.estimator import Baseline, history_matrix, purchase_matrix
 
 log = logging.getLogger(__name__)
 
