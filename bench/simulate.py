@@ -130,7 +130,7 @@ def statistics(args: argparse.Namespace) -> dict:
         for row in table.itertuples():
             est.setdefault((row.arm, row.estimator), []).append(row.value)
             cover[(row.arm, row.estimator)] = cover.get((row.arm, row.estimator), 0) + (
-                row.low <= truth[row.arm] <= row.high)
+                row.low <= truth[row.arm] <= row.high)  # no interval (DM on a thin model): not covered
     result["offpolicy"] = []
     for (arm, e), v in est.items():
         se = np.std(v, ddof=1) / np.sqrt(len(v))

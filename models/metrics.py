@@ -4,8 +4,10 @@ A model is anything with ``score(log, targets) -> float32 [len(targets), n_items
 padding, is ignored). Relevance is binary: an item is relevant when it is in the basket.
 Recall@K divides hits by the basket size; NDCG@K uses the ideal DCG of min(K, basket size)
 hits; HitRate@K is the share of baskets with at least one hit; MRR is 1 / rank of the first
-relevant item over the whole catalog. Coverage@10 is the share of the catalog that appears in
-anyone's top 10; popularity@10 is the mean training-purchase share of recommended items.
+relevant item over the whole catalog. Tied scores: each metric is its expected value over a random
+order of the tied items (the same rule for all; see ``rank_metrics``). Coverage@10 is the share of
+the catalog that appears in anyone's top 10; popularity@10 is the mean training-purchase share of
+recommended items.
 
 ``assess`` says whether a shop's split holds enough for such scores to mean anything
 (``Readiness``; the floors and why they are where they are are noted above them).
@@ -39,31 +41,85 @@ def purchase_popularity(log: EventLog) -> np.ndarray:
 
 def rank_metrics(scores: np.ndarray, targets: list[Target], ks: tuple[int, ...] = KS
                  ) -> dict[str, np.ndarray]:
-    """Per-target metrics for one batch of scores."""
-    scores = scores.astype(np.float64, copy=True)
-    scores[:, 0] = -np.inf
-    kmax = min(max(ks), scores.shape[1])  # a catalog smaller than K ranks everything
-    top = np.argpartition(-scores, kmax - 1, axis=1)[:, :kmax]
-    order = np.take_along_axis(scores, top, axis=1).argsort(axis=1)[:, ::-1]
+    """Per-target metrics for one batch of scores.
+
+    Tied scores are ranked by no one's favour: every metric is its expected value over a uniformly
+    random order of the tied items (a constant scorer gets the metrics of a random list, not
+    MRR 1.0). A place in the list then holds a relevant item with the chance R / N of its tied
+    group (R relevant among N items sharing the score); NaN scores rank last with -inf.
+    """
+    s = np.nan_to_num(np.asarray(scores, dtype=np.float64)[:, 1:], nan=-np.inf)  # item i: column i-1
+    n = s.shape[1]
+    kmax = min(max(*ks, 10), n)  # a catalog smaller than K ranks everything; 10 for hitrate@10
+    top = np.argpartition(-s, kmax - 1, axis=1)[:, :kmax]
+    order = np.argsort(-np.take_along_axis(s, top, axis=1), axis=1, kind="stable")
     top = np.take_along_axis(top, order, axis=1)
+    vals = np.take_along_axis(s, top, axis=1)  # [B, kmax], descending
+    tied = (np.diff(vals, axis=1) == 0).any(axis=1) | ((s >= vals[:, -1:]).sum(axis=1) > kmax)
     out: dict[str, list[float]] = {f"{m}@{k}": [] for k in ks for m in ("recall", "ndcg")}
     out.update({"hitrate@10": [], "mrr": []})
     discounts = 1.0 / np.log2(np.arange(2, max(ks) + 2))
     for row, target in enumerate(targets):
-        relevant = np.zeros(scores.shape[1], dtype=bool)
-        relevant[target.items] = True
-        hits = relevant[top[row]]
+        relevant = np.zeros(n, dtype=bool)
+        relevant[target.items - 1] = True
+        hits = (_tied_hit_chance(s[row], vals[row], relevant) if tied[row]
+                else relevant[top[row]].astype(np.float64))  # chance that place p holds a hit
         for k in ks:
             n_rel = min(k, len(target.items))
             out[f"recall@{k}"].append(hits[:k].sum() / len(target.items))
             out[f"ndcg@{k}"].append((hits[:k] * discounts[:len(hits[:k])]).sum()
                                     / discounts[:n_rel].sum())
-        out["hitrate@10"].append(float(hits[:10].any()))
-        best = scores[row, target.items].max()
-        out["mrr"].append(1.0 / (1 + int((scores[row] > best).sum())))
+        out["hitrate@10"].append(_any_hit_chance(s[row], vals[row], relevant, hits, 10) if tied[row]
+                                 else float(hits[:10].any()))
+        best = s[row, target.items - 1].max()
+        group = s[row] == best
+        in_group = int((group & relevant).sum())
+        out["mrr"].append(_first_hit_reciprocal(int((s[row] > best).sum()), in_group,
+                                                int(group.sum()) - in_group))
     result = {k: np.asarray(v) for k, v in out.items()}
-    result["top10"] = top[:, :10]
+    result["top10"] = top[:, :10] + 1
     return result
+
+
+def _tied_hit_chance(row: np.ndarray, vals: np.ndarray, relevant: np.ndarray) -> np.ndarray:
+    """Per place of the top list: R / N of the tied group whose score stands there."""
+    chance = np.empty(len(vals))
+    for v in np.unique(vals):
+        group = row == v
+        chance[vals == v] = (group & relevant).sum() / group.sum()
+    return chance
+
+
+def _any_hit_chance(row: np.ndarray, vals: np.ndarray, relevant: np.ndarray, hits: np.ndarray,
+                    k: int) -> float:
+    """P(at least one relevant item in the top k) over the tie orders: certain when a group wholly
+    above place k holds one; else 1 - P(none of the group cut at place k falls in its m places)."""
+    k = min(k, len(vals))
+    edge = vals[k - 1]
+    if hits[:k][vals[:k] > edge].any():
+        return 1.0
+    group = row == edge
+    return 1.0 - _none_drawn(int(group.sum()), int((group & relevant).sum()), int((vals[:k] == edge).sum()))
+
+
+def _none_drawn(size: int, relevant: int, drawn: int) -> float:
+    """P(no relevant item among ``drawn`` places of a tied group of ``size`` holding ``relevant``)."""
+    i = np.arange(drawn, dtype=np.float64)
+    return float(np.prod((size - relevant - i) / (size - i)))
+
+
+def _first_hit_reciprocal(above: int, relevant: int, others: int) -> float:
+    """E[1 / rank] of the first relevant item when ``relevant`` relevant and ``others`` other items
+    share one score below ``above`` items, over every order of the tied group (all equally likely).
+
+    J, the first relevant's place in the group, has P(J = j) = C(n - j, r - 1) / C(n, r) with
+    n = r + others; the ratio of consecutive terms, (n - j - r + 1) / (n - j), builds it stably.
+    """
+    n = relevant + others
+    j = np.arange(1, others + 2, dtype=np.float64)
+    ratios = (n - j[:-1] - relevant + 1) / (n - j[:-1])
+    p = (relevant / n) * np.concatenate(([1.0], np.cumprod(ratios)))
+    return float((p / (above + j)).sum())
 
 
 def evaluate(model: Scorer, split: Split, which: str = "test", batch: int = 512,

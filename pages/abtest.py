@@ -227,8 +227,9 @@ def show(report: dict) -> None:
         st.caption(f"{off['rounds']:,} logged visits of a 'featured product' slot whose product was "
                    f"drawn at random ({1 - off['epsilon']:.0%} from the arms' lists, {off['epsilon']:.0%} "
                    "from the whole catalog), as a shop would log for this. IPS, SNIPS and doubly robust "
-                   "(DR) estimates are unbiased; the direct method (DM) leans on its model and its "
-                   "interval ignores that model's error.")
+                   "(DR) estimates are unbiased; the direct method (DM) leans on its model: its "
+                   "interval, a bootstrap over the model's refits, shows that model's noise but not its "
+                   "bias, and where the model rests mostly on its fallback DM has none.")
         table = pd.DataFrame(off["rows"])
         st.plotly_chart(ab_charts.offpolicy_estimates(table, off["true"]),
                         key=f"ab_ope_{report.get('run_id')}")

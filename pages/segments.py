@@ -130,7 +130,10 @@ if data.numeric.attrs.get("value_report"):
     with st.expander("How good are the predicted 12-month value and churn risk?"):
         st.write(" ".join(data.numeric.attrs["value_report"]))
         st.caption("A gradient-boosted model learns from an earlier period and is checked on a later "
-                   "period it did not see; the figures above are that check.")
+                   "period it did not see, on customers it did not learn from; the figures above are "
+                   "that check. The check below goes forward in time, as the forecast is used.")
+        if data.numeric.attrs.get("value_backtest"):
+            st.write(" ".join(data.numeric.attrs["value_backtest"]))
 
 points = pd.DataFrame({"x": run.map[:, 0], "y": run.map[:, 1], "segment": labels,
                        "customer_key": run.keys})

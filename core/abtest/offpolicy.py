@@ -6,7 +6,9 @@ clicked. An arm's policy for that slot shows one product of the customer's list,
 likely, so ``pi_e(a | x) = 1 / len(list_x)`` for products in the list and 0 elsewhere.
 ``evaluate`` gives IPS, SNIPS, DM and DR (``core.abtest.ope``) per arm with the overlap diagnostics;
 DM/DR's reward model is a shrunk mean click rate per (customer group, product), fitted out of
-fold so DR stays unbiased.
+fold so DR stays unbiased. DM's interval is a bootstrap over that cross-fit (the rounds resampled,
+both halves' models refitted each time); where most of its estimate is the model's fallback rather
+than logged visits, it has no interval and a note says why (``crossfit.dm_from_replicates``).
 
 Shops rarely keep such logs. ``generate_log`` writes one from the simulated world: the slot
 shows, with probability 1 - epsilon, a product drawn uniformly from the union of the arms'
@@ -20,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.abtest import ope
+from core.abtest import crossfit, ope
 from core.abtest.world import CLICK_CAP, World
 
 COLUMNS = ("customer_key", "product_row", "propensity", "reward")
@@ -87,28 +89,56 @@ def evaluate(log: pd.DataFrame, arms: dict[str, np.ndarray], group: np.ndarray |
     pscore = log["propensity"].to_numpy(float)
     n_rows = n_rows or int(action.max()) + 1
     g = None if group is None else np.asarray(group)[cust]
-    fold = np.empty(len(log), dtype=int)
-    fold[np.random.default_rng(seed).permutation(len(log))] = np.arange(len(log)) % 2
-    models = [ope.fit_reward_model(action[fold != f], reward[fold != f], n_rows,
-                                   None if g is None else g[fold != f]) for f in (0, 1)]
+    models, fold = _crossfit(action, reward, n_rows, g, seed)
+    lists = {name: li[cust] for name, li in arms.items()}
+    fitted = {name: _out_of_fold(models, fold, rows, action, g) for name, rows in lists.items()}
+    shares = {name: _out_of_fold([m.fallback() for m in models], fold, rows, action, g)[1].mean()
+              for name, rows in lists.items()}
+    supported = [name for name, share in shares.items() if share <= crossfit.DM_PRIOR_SHARE_MAX]
+
+    def dm_all(rows: np.ndarray) -> list[float]:  # DM of every arm with an interval, refitted on rows
+        g_b = None if g is None else g[rows]
+        ms, fo = _crossfit(action[rows], reward[rows], n_rows, g_b, seed)
+        return [_out_of_fold(ms, fo, lists[name][rows], action[rows], g_b)[1].mean() for name in supported]
+
+    reps = (crossfit.bootstrap(dm_all, len(log), crossfit.DM_REPLICATES, seed) if supported
+            else np.empty((0, 0)))
     out = []
-    for name, lists in arms.items():
-        rows = lists[cust]
+    for name, rows in lists.items():
         pi_logged = target_probs(rows, action)
-        q_logged, q_target = np.empty(len(log)), np.empty(len(log))
-        for f, model in enumerate(models):  # each half predicted by the model of the other half
-            sel = fold == 1 - f
-            q_logged[sel] = model.predict(action[sel], None if g is None else g[sel])
-            q_target[sel] = _expected_q(model, rows[sel], None if g is None else g[sel])
+        q_logged, q_target = fitted[name]
         diag = ope.diagnostics(pscore, pi_logged)
+        own = reps[:, supported.index(name)] if name in supported else np.empty(0)
+        direct = crossfit.dm_from_replicates(float(q_target.mean()), own, float(shares[name]), len(log),
+                                             alpha)
         for est in ope.estimate_all(reward, pscore, pi_logged, q_logged, q_target, alpha):
+            est = direct if est.name == "DM" else est
             out.append({"arm": name, "estimator": est.name, "value": est.value, "low": est.low,
                         "high": est.high, "se": est.se, "ess_share": diag.ess_share,
-                        "warnings": " ".join(diag.warnings)})
+                        "warnings": " ".join([*diag.warnings, est.note]).strip()})
     return pd.DataFrame(out)
 
 
-def _expected_q(model: ope.RewardModel, rows: np.ndarray, group: np.ndarray | None) -> np.ndarray:
+def _crossfit(action: np.ndarray, reward: np.ndarray, n_rows: int, g: np.ndarray | None,
+              seed: int) -> tuple[list[crossfit.RewardModel], np.ndarray]:
+    """Two reward models, each fitted on one random half of the rounds, and the halves."""
+    fold = crossfit.folds(len(action), 2, seed)
+    return [crossfit.fit_reward_model(action[fold != f], reward[fold != f], n_rows,
+                                 None if g is None else g[fold != f]) for f in (0, 1)], fold
+
+
+def _out_of_fold(models: list[crossfit.RewardModel], fold: np.ndarray, rows: np.ndarray, action: np.ndarray,
+                 g: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """(q_logged, q_target) with each half predicted by the model of the other half."""
+    q_logged, q_target = np.empty(len(action)), np.empty(len(action))
+    for f, model in enumerate(models):
+        sel = fold == 1 - f
+        q_logged[sel] = model.predict(action[sel], None if g is None else g[sel])
+        q_target[sel] = _expected_q(model, rows[sel], None if g is None else g[sel])
+    return q_logged, q_target
+
+
+def _expected_q(model: crossfit.RewardModel, rows: np.ndarray, group: np.ndarray | None) -> np.ndarray:
     """sum_a pi_e(a | x) qhat(x, a) with pi_e uniform over each list."""
     n, k = rows.shape
     flat = rows.clip(0).ravel()

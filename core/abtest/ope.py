@@ -18,17 +18,13 @@ Estimators, with importance weights ``w_i = pi_e(a_i | x_i) / pi0(a_i | x_i)``:
   ``i`` itself (hence the cross-fitting in ``crossfit_dr``), and low-variance when ``qhat`` is good.
 
 Standard errors: IPS, DM and DR are means of per-round terms ``t_i``; ``se = sd(t, ddof=1) / sqrt(n)``
-(the unbiased sample variance; ``NaN`` for ``n = 1``). SNIPS is a ratio; its se comes from the
+(the unbiased sample variance; ``NaN`` for ``n = 1``). That se ignores DM's reward-model error, so
+``core.abtest.crossfit`` gives DM a percentile bootstrap interval over the cross-fit instead, or
+none with a note where its model is mostly fallback. SNIPS is a ratio; its se comes from the
 delta method (linearisation): ``t_i = w_i (r_i - V) / mean(w)``, ``se = sd(t, ddof=1) / sqrt(n)``.
 Intervals are normal: ``V +- z_{1 - alpha/2} se``.
 
-Reward model (``fit_reward_model``): ``qhat(x, a)`` is an empirical-Bayes shrunk mean reward. Per
-action, ``m_a = (sum of rewards of a + k * global mean) / (count of a + k)``; with a ``group``
-(a segment label per round), per (group, action) ``q_ga = (sum + k * m_a) / (count + k)``, so a cell
-with few logged rounds falls back to its action's mean and an unseen cell equals it. ``k = prior``
-(default 20 logged rounds). ``crossfit_q`` splits the rounds into ``n_folds`` random folds and
-predicts each fold with a model fitted on the other folds; ``crossfit_dr`` uses those out-of-fold
-predictions and returns (DM, DR).
+The reward model, the cross-fit and DM's bootstrap interval live in ``core.abtest.crossfit``.
 
 Diagnostics (``diagnostics``): Kish effective sample size ``ESS = (sum w)^2 / sum w^2``, its share
 of ``n``, the largest and mean weight (``E_pi0[w] = 1`` when ``pi0`` covers ``pi_e``), and, given
@@ -58,6 +54,7 @@ class Estimate:
     low: float  # normal (1 - alpha) interval
     high: float
     n: int
+    note: str = ""  # why there is no interval, when there is none
 
 
 @dataclass(frozen=True)
@@ -193,113 +190,3 @@ def diagnostics(pscore: object, pi_e_logged: object, pi_e_full: object | None = 
         notes.append(f"{unsupported:.1%} of the target policy's choices are products the logged policy "
                      "(almost) never showed; no logged data can evaluate them")
     return Diagnostics(n, ess, ess / n, max_w, mean_w, unsupported, notes)
-
-
-@dataclass(frozen=True)
-class RewardModel:
-    """Shrunk mean rewards: ``action_mean[a]`` and, with groups, ``cell_mean[g, a]`` (see module doc)."""
-
-    global_mean: float
-    action_mean: np.ndarray  # (n_actions,)
-    groups: np.ndarray | None  # sorted group labels seen in fitting, or None
-    cell_mean: np.ndarray | None  # (len(groups), n_actions)
-
-    def table(self, group: object | None = None, n: int | None = None) -> np.ndarray:
-        """qhat for every action: (n, n_actions), one row per round (``group`` labels or ``n`` rows)."""
-        if self.cell_mean is None or group is None:
-            rows = n if group is None else np.asarray(group).size
-            if rows is None:
-                raise ValueError("give group labels or the number of rows n")
-            return np.tile(self.action_mean, (rows, 1))
-        g = np.asarray(group)
-        pos = np.clip(np.searchsorted(self.groups, g), 0, len(self.groups) - 1)
-        seen = self.groups[pos] == g
-        return np.where(seen[:, None], self.cell_mean[pos], self.action_mean[None, :])
-
-    def predict(self, action: object, group: object | None = None) -> np.ndarray:
-        """qhat(x_i, a_i) for each round."""
-        a = np.asarray(action, dtype=int).ravel()
-        if self.cell_mean is None or group is None:
-            return self.action_mean[a]
-        g = np.asarray(group).ravel()
-        pos = np.clip(np.searchsorted(self.groups, g), 0, len(self.groups) - 1)
-        seen = self.groups[pos] == g  # gathered directly: no (n, n_actions) table for big catalogs
-        return np.where(seen, self.cell_mean[pos, a], self.action_mean[a])
-
-
-def _actions(action: object, n_actions: int, n: int | None = None) -> np.ndarray:
-    a = np.asarray(action)
-    if a.ndim != 1 or (n is not None and a.size != n):
-        raise ValueError(f"action must be 1-dimensional with length {n}, got shape {a.shape}")
-    bad = np.flatnonzero((a != np.round(a)) | (a < 0) | (a >= n_actions))
-    if bad.size:
-        raise ValueError(f"action must hold integer codes 0..{n_actions - 1}; action[{bad[0]}] = {a[bad[0]]}")
-    return a.astype(int)
-
-
-def fit_reward_model(action: object, reward: object, n_actions: int, group: object | None = None,
-                     prior: float = 20.0) -> RewardModel:
-    """Empirical-Bayes shrunk mean reward per action, and per (group, action) when ``group`` is given."""
-    r = _vector("reward", reward)
-    a = _actions(action, n_actions, r.size)
-    if prior < 0:
-        raise ValueError(f"prior must be >= 0, got {prior}")
-    mu = float(r.mean())
-    count = np.bincount(a, minlength=n_actions)
-    a_sum = np.bincount(a, weights=r, minlength=n_actions)
-    with np.errstate(invalid="ignore", divide="ignore"):  # prior = 0 and an action never logged
-        action_mean = np.where(count + prior > 0, (a_sum + prior * mu) / (count + prior), mu)
-    if group is None:
-        return RewardModel(mu, action_mean, None, None)
-    g = np.asarray(group)
-    if g.shape != r.shape:
-        raise ValueError(f"group has shape {g.shape}, expected {r.shape} (one label per logged round)")
-    labels, gi = np.unique(g, return_inverse=True)
-    cell = gi * n_actions + a
-    size = labels.size * n_actions
-    c_count = np.bincount(cell, minlength=size).reshape(labels.size, n_actions)
-    c_sum = np.bincount(cell, weights=r, minlength=size).reshape(labels.size, n_actions)
-    with np.errstate(invalid="ignore", divide="ignore"):  # prior = 0 and an empty cell
-        cell_mean = (c_sum + prior * action_mean) / (c_count + prior)
-    cell_mean = np.where(c_count + prior > 0, cell_mean, action_mean)
-    return RewardModel(mu, action_mean, labels, cell_mean)
-
-
-def crossfit_q(action: object, reward: object, n_actions: int, group: object | None = None,
-               n_folds: int = 2, seed: int = 0, prior: float = 20.0) -> np.ndarray:
-    """Out-of-fold qhat, (n, n_actions): rows of each random fold come from a model fitted on the others."""
-    r = _vector("reward", reward)
-    a = _actions(action, n_actions, r.size)
-    if not 2 <= n_folds <= r.size:
-        raise ValueError(f"n_folds must lie in 2..{r.size} (the number of rounds), got {n_folds}")
-    g = None if group is None else np.asarray(group)
-    fold = np.empty(r.size, dtype=int)
-    fold[np.random.default_rng(seed).permutation(r.size)] = np.arange(r.size) % n_folds
-    q = np.empty((r.size, n_actions))
-    for f in range(n_folds):
-        train, test = fold != f, fold == f
-        model = fit_reward_model(a[train], r[train], n_actions, None if g is None else g[train], prior)
-        q[test] = model.table(None if g is None else g[test], int(test.sum()))
-    return q
-
-
-def crossfit_dr(reward: object, pscore: object, pi_e_logged: object, action: object, group: object | None,
-                pi_e_full: object, n_folds: int = 2, seed: int = 0, prior: float = 20.0,
-                alpha: float = 0.05) -> tuple[Estimate, Estimate]:
-    """(DM, DR) with the shrunk-mean qhat learned out of fold (``crossfit_q``).
-
-    ``pi_e_full`` is the target's (n, n_actions) probabilities in each logged context; its entry at the
-    logged action must equal ``pi_e_logged``. ``group`` (segment labels, or None) is what qhat conditions on.
-    """
-    w = weights(pi_e_logged, pscore)
-    pe = _matrix("pi_e_full", pi_e_full, w.size)
-    a = _actions(action, pe.shape[1], w.size)
-    logged = pe[np.arange(w.size), a]
-    bad = np.flatnonzero(~np.isclose(logged, np.asarray(pi_e_logged, dtype=float), rtol=0, atol=1e-9))
-    if bad.size:
-        raise ValueError(f"pi_e_full[i, action[i]] must equal pi_e_logged[i]; they differ at index {bad[0]}")
-    q = crossfit_q(a, reward, pe.shape[1], group, n_folds, seed, prior)
-    q_target = (pe * q).sum(axis=1)
-    q_logged = q[np.arange(w.size), a]
-    return dm(q_target, alpha), dr(reward, pscore, pi_e_logged, q_logged, q_target, alpha)
-

@@ -62,6 +62,12 @@ def load(store: Store, with_value: bool = True) -> CustomerData:
             num.attrs["value_report"] = model.describe(money)
         except (ImportError, ValueError) as err:
             notes.append(f"Predicted value and churn risk unavailable: {err}")
+        else:
+            try:
+                from core.shop import backtest
+                num.attrs["value_backtest"] = backtest.forward(store).describe()
+            except ValueError as err:
+                num.attrs["value_backtest"] = [f"No forward check of the value model: {err}"]
     context = {k: features.context_shares(store, k) for k in CONTEXTS}
     return CustomerData(num, context, features.category_spend(store), features.product_buyers(store), notes,
                         money)

@@ -7,6 +7,7 @@
     features.py   per-customer behaviour: recency, frequency, money, basket, when/where/how shares
     rfm.py        RFM scores and Shopify's eleven groups
     value.py      12-month value and churn risk, checked on a later period
+    backtest.py   the value model checked forward: fitted at a past date, scored on the window after
     overview.py   the Overview page's numbers: KPIs with deltas, revenue over time, breakdowns
     charts.py     the Overview page's figures
     money.py      amounts in the shop's currency: text, hover templates, column formats, titles

@@ -19,7 +19,9 @@ next period's spend the top 20% by prediction made) shows whether it ranks custo
 
 How it is used (``predict_value``): the same features at the shop's last event time give the
 expected spend in the next horizon, scaled to 12 months by ``365 / horizon_days``, and the
-probability of no purchase in the next horizon.
+probability of no purchase in the next horizon; each feature is first clipped to the range it had
+in training (``ValueModel.clip``). ``core.shop.backtest`` checks it forward: fitted at a past date
+on the history before it, scored on the window after it.
 
 Who is included: customers with at least one purchase of a real product (``is_product``); guests
 and customers who objected to profiling are left out (see ``core.shop.rfm.SALES_LINES_SQL``).
@@ -99,6 +101,15 @@ class ValueModel:
     metrics: dict[str, float] = field(default_factory=dict)
     n_train: int = 0
     n_test: int = 0
+    # per feature, the (min, max) seen in training; ``clip`` holds new features inside it
+    feature_range: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def clip(self, x: pd.DataFrame) -> pd.DataFrame:
+        """``x`` with every feature clipped to the range it had in training (NaN stays NaN)."""
+        out = x.copy()
+        for name, (low, high) in self.feature_range.items():
+            out[name] = out[name].clip(low, high)
+        return out
 
     def describe(self, currency: str | None = None) -> list[str]:
         """The test report in plain sentences (amounts in ``currency``)."""
@@ -148,10 +159,12 @@ def default_horizon(store: Store) -> int:
     return int(min(365, (pd.Timestamp(last) - pd.Timestamp(first)) / DAY / 2))
 
 
-def fit_value_model(store: Store, horizon_days: int | None = None, seed: int = 0) -> ValueModel:
-    """Fit spend and churn models on the history before ``last event - horizon`` and test them on the
-    horizon after it (25% of the customers held out). Raises ValueError on too little history."""
-    end = last_event_time(store)
+def fit_value_model(store: Store, horizon_days: int | None = None, seed: int = 0,
+                    end: pd.Timestamp | None = None) -> ValueModel:
+    """Fit spend and churn models on the history before ``end - horizon`` and test them on the
+    horizon after it (25% of the customers held out); ``end`` is the last event unless given (a
+    backtest passes a past date: nothing after it is read). Raises ValueError on too little history."""
+    end = last_event_time(store) if end is None else pd.Timestamp(end)
     horizon = default_horizon(store) if horizon_days is None else int(horizon_days)
     if horizon_days is not None and horizon < MIN_HORIZON_DAYS:
         raise ValueError(f"The horizon must be at least {MIN_HORIZON_DAYS} days, not {horizon}.")
@@ -186,7 +199,8 @@ def fit_value_model(store: Store, horizon_days: int | None = None, seed: int = 0
         metrics = _report(reg, clf, train, test)
     log.info("value model of shop %s: horizon %d days, cutoff %s, %s", store.shop, horizon,
              cutoff, {k: round(v, 4) for k, v in metrics.items()})
-    return ValueModel(reg, clf, list(FEATURES), horizon, cutoff, metrics, len(train), len(test))
+    ranges = {f: (float(train[f].min()), float(train[f].max())) for f in FEATURES if train[f].notna().any()}
+    return ValueModel(reg, clf, list(FEATURES), horizon, cutoff, metrics, len(train), len(test), ranges)
 
 
 def predict_value(store: Store, model: ValueModel) -> pd.DataFrame:
@@ -197,7 +211,7 @@ def predict_value(store: Store, model: ValueModel) -> pd.DataFrame:
     if data is None or data.empty:
         return pd.DataFrame({"value_12m": pd.Series(dtype=float), "churn_risk": pd.Series(dtype=float)},
                             index=pd.Index([], name="customer_key", dtype=object))
-    x = data[model.features]
+    x = model.clip(data[model.features])
     out = pd.DataFrame(index=data.index)
     with _threads(len(x)):
         out["value_12m"] = _spend(model.regressor, x) * 365.0 / model.horizon_days
