@@ -46,8 +46,7 @@ with st.expander("How the simulated world works, and what it cannot tell you"):
 models = recommend.available_models(store)
 labels = {**models, "none": "No recommendations"}
 options = list(labels)
-RULES = ("itemknn", "ease", "repeat", "als", "popularity", "recent_popularity")
-neural = [m for m in models if m not in RULES]
+neural = [m for m in models if not recommend.is_rule(m)]  # trained models, newest kind first
 defaults = ["popularity", neural[0] if neural else "itemknn", "itemknn", "none"]
 
 st.subheader("Set up the test")

@@ -256,6 +256,11 @@ def segment_names(store: Store, customer_data: object | None = None) -> dict[int
     return {k: p.name for k, p in profiles.segment_profiles(data, run.keys, labels).items()}
 
 
+def is_rule(name: str) -> bool:
+    """Whether ``name`` is a rule-based recommender (a baseline), not a trained model's id."""
+    return name in baselines.BASELINES
+
+
 def available_models(store: Store) -> dict[str, str]:
     """Choosable models: the latest trained model of each neural kind, then the baselines."""
     from core.learn.embeddings import LABELS, latest_per_kind
