@@ -1,0 +1,225 @@
+"""Many people on the dashboard at once: page-load and control times of N browser sessions on
+the Customer page, with a training job running in the same server.
+
+    .venv/bin/python bench/concurrency.py                  # 10 sessions, training running
+    .venv/bin/python bench/concurrency.py --sessions 1 --no-train   # one person alone
+
+What it does, on a fresh data folder:
+1. builds the demo shop and trains one small model with the CLI (a merchant who trained once);
+2. starts ``streamlit run app.py`` and, as a first visitor, opens the Customer page once (its
+   seconds are reported as the cold load: the model and the catalog are read into memory);
+3. starts a training from the Model page (the "Start training" button, as a merchant would);
+4. opens the Customer page in N browser sessions at once (one Chromium, N contexts: separate
+   Streamlit sessions), then in every session moves the Diversity slider ``--changes`` times.
+
+A page load ends when the script has finished (``stApp``'s script state is back to
+``notRunning``) and the list is drawn; a control change ends when the rerun it caused has
+finished. Prints a table and writes ``bench/results/concurrency.json``. Needs Chromium
+(apt-get install chromium). Times are wall-clock on this machine, including the browser's own
+work: compare rows of one run, not runs on different machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run"]
+STATE = '[data-testid="stApp"]'
+# Counts finished script runs from now on (running -> notRunning transitions of stApp).
+WATCH = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  window.__runs = 0; window.__seen = false;
+  new MutationObserver(() => {
+    const s = app.getAttribute('data-test-script-state');
+    if (s === 'running') window.__seen = true;
+    if (s === 'notRunning' && window.__seen) { window.__runs += 1; window.__seen = false; }
+  }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+IDLE = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return app && app.getAttribute('data-test-script-state') === 'notRunning'
+    && document.querySelector('[data-testid="stMain"] h1') !== null
+    && document.body.innerText.includes('score ');
+}"""
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+async def _open_customer(browser, url: str, timeout_ms: int) -> tuple:
+    context = await browser.new_context(viewport={"width": 1400, "height": 1200})
+    page = await context.new_page()
+    started = time.perf_counter()
+    await page.goto(f"{url}/customer")
+    await page.wait_for_function(IDLE, timeout=timeout_ms, polling=100)
+    return context, page, time.perf_counter() - started
+
+
+async def _change(page, timeout_ms: int) -> float:
+    """Move the Diversity slider one step; seconds until the rerun it caused has finished."""
+    thumb = page.locator('[data-testid="stSlider"]').filter(has_text="Diversity").locator(
+        'input[type="range"]')
+    await page.evaluate(WATCH)
+    started = time.perf_counter()
+    await thumb.focus()
+    await thumb.press("ArrowRight")
+    await page.wait_for_function("() => window.__runs >= 1", timeout=timeout_ms, polling=50)
+    await page.wait_for_function(IDLE, timeout=timeout_ms, polling=100)
+    return time.perf_counter() - started
+
+
+async def _session(browser, url: str, changes: int, timeout_ms: int) -> dict:
+    out: dict = {"load": None, "changes": [], "errors": []}
+    context = None
+    try:
+        context, page, out["load"] = await _open_customer(browser, url, timeout_ms)
+        for _ in range(changes):
+            out["changes"].append(await _change(page, timeout_ms))
+        out["errors"] = await page.locator('[data-testid="stException"]').all_inner_texts()
+    except Exception as err:  # noqa: BLE001 - a benchmark records a session's failure and goes on
+        out["errors"].append(f"{type(err).__name__}: {str(err).splitlines()[0]}")
+    finally:
+        if context is not None:
+            await context.close()
+    return out
+
+
+async def _start_training(browser, url: str, timeout_ms: int):
+    context = await browser.new_context()
+    page = await context.new_page()
+    await page.goto(f"{url}/model")
+    await page.get_by_role("button", name="Start training").first.wait_for(timeout=timeout_ms)
+    await page.wait_for_function(f"() => document.querySelector('{STATE}')"
+                                 ".getAttribute('data-test-script-state') === 'notRunning'",
+                                 timeout=timeout_ms)
+    await page.get_by_role("button", name="Start training").first.click()
+    await page.get_by_role("button", name="Cancel training").wait_for(timeout=timeout_ms)
+    return context, page
+
+
+async def _run(url: str, sessions: int, changes: int, train: bool, timeout_s: float) -> dict:
+    from playwright.async_api import async_playwright
+
+    timeout_ms = int(timeout_s * 1000)
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
+        first = await _session(browser, url, 0, timeout_ms)
+        trainer = await _start_training(browser, url, timeout_ms) if train else None
+        started = time.perf_counter()
+        results = await asyncio.gather(*(_session(browser, url, changes, timeout_ms)
+                                         for _ in range(sessions)))
+        wall = time.perf_counter() - started
+        still_training = False
+        if trainer is not None:
+            still_training = await trainer[1].get_by_role("button", name="Cancel training").count() > 0
+            await trainer[0].close()
+        await browser.close()
+    loads = [r["load"] for r in results if r["load"] is not None]
+    moves = [c for r in results for c in r["changes"]]
+    return {"sessions": sessions, "training": train, "still_training_at_end": still_training,
+            "cold_load_s": first["load"], "wall_s": wall,
+            "load_p50_s": statistics.median(loads) if loads else None,
+            "load_p95_s": _pct(loads, 0.95), "load_max_s": max(loads, default=None),
+            "change_p50_s": statistics.median(moves) if moves else None,
+            "change_p95_s": _pct(moves, 0.95), "change_max_s": max(moves, default=None),
+            "changes": len(moves), "errors": [e for r in (first, *results) for e in r["errors"]]}
+
+
+def _serve(home: Path, port: int) -> subprocess.Popen:
+    env = {**os.environ, "SHOPLENS_HOME": str(home)}
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port",
+                             str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(600):
+        try:
+            if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).read() == b"ok":
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("streamlit did not start")
+
+
+def _prepare(home: Path, epochs: int) -> None:
+    env = {**os.environ, "SHOPLENS_HOME": str(home)}
+    cli = [sys.executable, "-m", "core.cli"]
+    subprocess.run([*cli, "demo", "--shop", "demo"], cwd=ROOT, env=env, check=True, capture_output=True)
+    if epochs > 0:
+        subprocess.run([*cli, "train", "--shop", "demo", "--epochs", str(epochs), "--quiet"], cwd=ROOT,
+                       env=env, check=True, capture_output=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sessions", type=int, default=10)
+    ap.add_argument("--changes", type=int, default=3, help="slider moves per session")
+    ap.add_argument("--no-train", dest="train", action="store_false",
+                    help="no training job during the sessions")
+    ap.add_argument("--pretrain-epochs", type=int, default=2,
+                    help="epochs of the model trained before the server starts (0: none)")
+    ap.add_argument("--timeout", type=float, default=300.0, help="seconds before a wait fails")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "concurrency.json")
+    args = ap.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="shoplens-load-"))
+    try:
+        t0 = time.perf_counter()
+        _prepare(home, args.pretrain_epochs)
+        prep_s = time.perf_counter() - t0
+        proc = _serve(home, port := _port())
+        try:
+            row = asyncio.run(_run(f"http://127.0.0.1:{port}", args.sessions, args.changes, args.train,
+                                   args.timeout))
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    row["prepare_s"] = prep_s
+    row["cpus"] = os.cpu_count()
+    f = lambda v: "-" if v is None else f"{v:.1f}"  # noqa: E731
+    print(f"| sessions | training | cold load s | page p50 s | page p95 s | page max s | "
+          f"control p50 s | control p95 s | control max s | errors |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    print(f"| {row['sessions']} | {'yes' if row['training'] else 'no'} | {f(row['cold_load_s'])} | "
+          f"{f(row['load_p50_s'])} | {f(row['load_p95_s'])} | {f(row['load_max_s'])} | "
+          f"{f(row['change_p50_s'])} | {f(row['change_p95_s'])} | {f(row['change_max_s'])} | "
+          f"{len(row['errors'])} |")
+    for e in row["errors"]:
+        print("error:", e)
+    if row["training"] and not row["still_training_at_end"]:
+        print("note: the training job ended before the sessions did")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    runs = json.loads(args.out.read_text()) if args.out.exists() else []
+    runs.append({"date": time.strftime("%Y-%m-%d %H:%M"), **row})
+    args.out.write_text(json.dumps(runs, indent=1))
+
+
+if __name__ == "__main__":
+    main()
