@@ -6,6 +6,7 @@ import ui
 
 st.set_page_config(page_title="shoplens", page_icon=":material/storefront:", layout="wide")
 ui.quiet_closed_tabs()  # a tab closing mid-update leaves no traceback in the server log
+ui.password_gate()  # when a password is set: nothing below runs until it is given
 ui.ensure_demo_shop()
 st.sidebar.markdown("## :material/storefront: shoplens")
 st.sidebar.caption("Personalization for small shops, on your own computer.")

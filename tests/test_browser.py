@@ -134,7 +134,11 @@ def test_overview_has_kpis_and_charts(page, server: str) -> None:
     assert page.locator(".js-plotly-plot").count() >= 4
 
 
-def test_data_page_checks_a_file_in_the_browser(page, server: str, tmp_path: Path) -> None:
+def test_data_page_checks_a_file_in_the_browser(page, server: str, server_home: Path, tmp_path: Path) -> None:
+    from core.guard import folders
+    from tests.conftest import use_home
+    with use_home(server_home):
+        folders.allow(tmp_path)  # the server reads the allowed folders on each check
     csv = tmp_path / "orders.csv"
     csv.write_text("order_id,timestamp,sku,qty,price\n1,2025-03-01 10:00,A,1,2.50\n"
                    "2,2025-03-02 11:00,B,0,2.50\n", encoding="utf-8")
