@@ -333,3 +333,23 @@ def test_ab_page_runs_a_simulation_end_to_end(page, server: str) -> None:
     page.screenshot(path=str(SHOTS / "abtest-result.png"), full_page=True)
     page.set_viewport_size({"width": 1400, "height": 1600})
     assert _exceptions(page) == []
+
+
+def test_no_request_leaves_this_computer(page, server: str) -> None:
+    """Every request the browser makes while every page opens goes to the local server: no
+    favicon from a font server, no analytics, no outside image."""
+    from urllib.parse import urlparse
+    seen: list[str] = []
+
+    def record(request) -> None:
+        seen.append(request.url)
+
+    page.on("request", record)
+    try:
+        for name, path in PAGES.items():
+            _open(page, f"{server}/{path}", f"local-{name}")
+    finally:
+        page.remove_listener("request", record)
+    hosts = {urlparse(u).hostname for u in seen if urlparse(u).scheme not in ("data", "blob")}
+    assert seen and hosts <= {"127.0.0.1", "localhost"}, sorted(u for u in seen if urlparse(u).hostname
+                                                             not in ("127.0.0.1", "localhost"))
