@@ -19,6 +19,7 @@ import streamlit as st
 
 from core.demo import demo
 from core.guard import password
+from core.guard.plain import plain_text
 from core.segments import cache
 from core.shop import catalog, overview
 from core.store import config, scratch
@@ -270,11 +271,9 @@ def engine(store: Store, model: str) -> Any:
 
 
 def md_escape(text: str) -> str:
-    """Text shown inside ``st.markdown`` exactly as written (no markdown, no HTML)."""
-    out = str(text).replace("\\", "\\\\")
-    for ch in "`*_{}[]()#+-.!|<>~$:":
-        out = out.replace(ch, "\\" + ch)
-    return out
+    """Text shown inside ``st.markdown`` exactly as written (no markdown, no HTML): the one
+    escaping helper, ``core.guard.plain.plain_text``."""
+    return plain_text(text)
 
 
 def forget_people() -> None:

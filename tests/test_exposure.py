@@ -148,3 +148,37 @@ def test_data_page_refuses_a_path_outside_the_allowed_folders(small_demo: Path, 
     errors = [e.value for e in at.error]
     assert any(str(secret) in e and "shoplens folders allow" in e for e in errors), errors
     assert "data_check" not in [b.key for b in at.button]  # no preview, no check, no import
+
+
+# -- item 4: imported labels shown as text ------------------------------------------------------
+
+EVIL = ["![x](http://evil.example/x.png)", '<img src="http://evil.example/x.png">', "**bold**",
+        '<a href="http://evil.example">click</a>', "# heading", "1. list", ":material/home:"]
+
+
+def test_plain_text_escapes_markdown_and_html() -> None:
+    import re
+
+    from core.guard.plain import plain_text
+    for label in EVIL:
+        out = plain_text(label)
+        assert "<" not in out and ">" not in out  # no HTML tag survives
+        # every Markdown special is backslash-escaped (no image, link, bold, heading, list, icon)
+        assert not re.search(r"(?<!\\)[!\[\]()*#:]", out.replace("&lt;", "").replace("&gt;", "")), out
+    assert plain_text("**bold**") == "\\*\\*bold\\*\\*"
+    assert plain_text('<img src="x">') == '&lt;img src="x"&gt;'
+    assert plain_text("a\nb") == "a b"
+
+
+def test_plotly_labels_are_escaped() -> None:
+    import pandas as pd
+
+    from core.shop import charts
+    df = pd.DataFrame({"value": EVIL[:4], "revenue": [4.0, 3.0, 2.0, 1.0], "orders": [1, 1, 1, 1]})
+    fig = charts.breakdown_bar(df, "category")
+    assert all("<" not in y for y in fig.data[0].y)
+    top = pd.DataFrame({"title": EVIL[:2], "product_id": ["a", "b"], "category": EVIL[2:4],
+                        "revenue": [2.0, 1.0], "units": [1, 1]})
+    fig = charts.top_products_bar(top)
+    assert all("<" not in y for y in fig.data[0].y)
+    assert all("<" not in str(c[0]) for c in fig.data[0].customdata)
