@@ -1,11 +1,17 @@
 """shoplens: the dashboard's entry point. Page config, the shop picker, navigation."""
 
+from pathlib import Path
+
 import streamlit as st
 
 import ui
 
-st.set_page_config(page_title="shoplens", page_icon=":material/storefront:", layout="wide")
+# A local icon: ":material/...:" as page_icon makes the browser fetch the favicon from
+# fonts.gstatic.com. In-page ":material/...:" icons use the font bundled with Streamlit.
+ICON = str(Path(__file__).resolve().parent / ".streamlit" / "icon.png")
+st.set_page_config(page_title="shoplens", page_icon=ICON, layout="wide")
 ui.quiet_closed_tabs()  # a tab closing mid-update leaves no traceback in the server log
+ui.password_gate()  # when a password is set: nothing below runs until it is given
 ui.ensure_demo_shop()
 st.sidebar.markdown("## :material/storefront: shoplens")
 st.sidebar.caption("Personalization for small shops, on your own computer.")

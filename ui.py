@@ -9,6 +9,7 @@ keyed by the shop's data version, which changes with every import.
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ import pandas as pd
 import streamlit as st
 
 from core.demo import demo
+from core.guard import password
+from core.guard.plain import plain_text
 from core.segments import cache
 from core.shop import catalog, overview
 from core.store import config, scratch
@@ -26,6 +29,33 @@ from core.store.store import Store, StoreError
 
 SHOP_KEY = "shop"
 FRAMED, WANTED = "_framed_by_app", "_wanted_page"
+SIGNED_IN = "_password_ok"
+WRONG_PASSWORD_DELAY_S = 1.0  # each wrong try waits this long: slows guessing
+
+
+def password_gate() -> None:
+    """When the owner set a password (``shoplens password set``), ask for it before anything
+    else runs - no navigation, no sidebar, no shop - and remember success for this browser
+    session. With no password set this does nothing."""
+    if st.session_state.get(SIGNED_IN) or not password.is_set():
+        return
+    st.title("shoplens")
+    with st.form("password_gate"):
+        given = st.text_input("Password", type="password", key="password_gate_input")
+        tried = st.form_submit_button("Open the dashboard")
+    if tried:
+        try:
+            good = password.check(given)
+        except password.PasswordError as err:
+            st.error(str(err))
+            st.stop()
+        if good:
+            st.session_state[SIGNED_IN] = True
+            st.rerun()
+        time.sleep(WRONG_PASSWORD_DELAY_S)
+        st.error("Wrong password. Try again; the owner can change it with `shoplens password set` "
+                 "at this computer's terminal.")
+    st.stop()
 def save_uploads(shop: str, files: Iterable[Any]) -> list[Path]:
     """Copy uploaded files to disk once (reruns reuse them), as this process's scratch files:
     removed after their import, or by the next shoplens start if this process is killed."""
@@ -241,11 +271,9 @@ def engine(store: Store, model: str) -> Any:
 
 
 def md_escape(text: str) -> str:
-    """Text shown inside ``st.markdown`` exactly as written (no markdown, no HTML)."""
-    out = str(text).replace("\\", "\\\\")
-    for ch in "`*_{}[]()#+-.!|<>~$:":
-        out = out.replace(ch, "\\" + ch)
-    return out
+    """Text shown inside ``st.markdown`` exactly as written (no markdown, no HTML): the one
+    escaping helper, ``core.guard.plain.plain_text``."""
+    return plain_text(text)
 
 
 def forget_people() -> None:

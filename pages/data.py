@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from core.guard import folders
 from core.ingest import ingest, pii, presets
 from core.ingest.plan import ImportReport, IngestError, TablePlan
 from core.shop import overview
@@ -128,7 +129,11 @@ else:
     raw = st.text_input("Path", key="data_path",
                         placeholder="/home/me/exports/orders.csv  or a folder of related tables")
     if raw.strip():
-        paths = [Path(raw.strip()).expanduser()]
+        try:  # the app reads only inside folders the owner allowed (`shoplens folders allow`)
+            paths = [folders.check(raw.strip())]
+        except folders.FolderNotAllowed as err:
+            st.error(str(err))
+            st.stop()
 
 names = ["(detect)"] + [p.name for p in presets.PRESETS] + ["generic"]
 labels = {p.name: p.label for p in presets.PRESETS} | {"generic": "Generic (guess, then edit)",

@@ -72,6 +72,8 @@ def test_data_page_checks_and_imports_a_file(shop_home: Path, tmp_path: Path) ->
         "9001,2025-06-01 10:00,NEW-1,Brand new lamp,1,19.90,zed@example.com\n"
         "9002,2025-06-02 11:00,NEW-1,Brand new lamp,2,19.90,amy@example.com\n"
         "9003,not a date,NEW-2,Vase,1,9.90,amy@example.com\n", encoding="utf-8")
+    from core.guard import folders
+    folders.allow(tmp_path)  # the Data page reads server paths only inside allowed folders
     at = _app()
     at.switch_page("pages/data.py").run()
     assert not at.exception

@@ -28,7 +28,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("core.learn",),  # the shop's trained models: train, load, compare
     ("core.demo", "core.shop"),  # the demo-shop generator; facts derived from the store
     ("core.ingest",),  # reading merchants' exports into the store
-    ("core.store",),  # the DuckDB file, schema, shop config, keys, artifacts, jobs
+    ("core.store", "core.guard"),  # the DuckDB file, schema, shop config, keys, artifacts, jobs;
+    # what a browser may reach (password, allowed folders, labels as plain text)
     ("models", "core"),  # pure PyTorch / numpy; core's own __init__ (its version)
 ]
 FORBIDDEN = {  # third-party imports a layer must never make

@@ -134,7 +134,11 @@ def test_overview_has_kpis_and_charts(page, server: str) -> None:
     assert page.locator(".js-plotly-plot").count() >= 4
 
 
-def test_data_page_checks_a_file_in_the_browser(page, server: str, tmp_path: Path) -> None:
+def test_data_page_checks_a_file_in_the_browser(page, server: str, server_home: Path, tmp_path: Path) -> None:
+    from core.guard import folders
+    from tests.conftest import use_home
+    with use_home(server_home):
+        folders.allow(tmp_path)  # the server reads the allowed folders on each check
     csv = tmp_path / "orders.csv"
     csv.write_text("order_id,timestamp,sku,qty,price\n1,2025-03-01 10:00,A,1,2.50\n"
                    "2,2025-03-02 11:00,B,0,2.50\n", encoding="utf-8")
@@ -329,3 +333,23 @@ def test_ab_page_runs_a_simulation_end_to_end(page, server: str) -> None:
     page.screenshot(path=str(SHOTS / "abtest-result.png"), full_page=True)
     page.set_viewport_size({"width": 1400, "height": 1600})
     assert _exceptions(page) == []
+
+
+def test_no_request_leaves_this_computer(page, server: str) -> None:
+    """Every request the browser makes while every page opens goes to the local server: no
+    favicon from a font server, no analytics, no outside image."""
+    from urllib.parse import urlparse
+    seen: list[str] = []
+
+    def record(request) -> None:
+        seen.append(request.url)
+
+    page.on("request", record)
+    try:
+        for name, path in PAGES.items():
+            _open(page, f"{server}/{path}", f"local-{name}")
+    finally:
+        page.remove_listener("request", record)
+    hosts = {urlparse(u).hostname for u in seen if urlparse(u).scheme not in ("data", "blob")}
+    assert seen and hosts <= {"127.0.0.1", "localhost"}, sorted(u for u in seen if urlparse(u).hostname
+                                                             not in ("127.0.0.1", "localhost"))

@@ -27,6 +27,8 @@ def test_every_layout_imports_through_the_data_page(tmp_path: Path,
     home = tmp_path / "home"
     monkeypatch.setenv("SHOPLENS_HOME", str(home))
     demo.create_demo_shop("demo", SynthConfig(n_customers=100, n_products=40, days=60))
+    from core.guard import folders
+    folders.allow(tmp_path)  # the Data page reads server paths only inside allowed folders
     # The spend-only history last: its shop stays chosen for the pages checked afterwards.
     order = sorted(LAYOUTS, key=lambda n: n == "spend_only")
     layouts = {name: LAYOUTS[name]() for name in order}

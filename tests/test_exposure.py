@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import json
 import tomllib
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -13,3 +17,168 @@ def test_the_project_config_binds_this_computer_only() -> None:
     assert config["server"]["address"] == "127.0.0.1"
     assert config["client"]["showErrorDetails"] == "none"
     assert config["browser"]["gatherUsageStats"] is False
+
+
+# -- item 1: the optional password ------------------------------------------------------------
+
+def test_password_store_right_wrong_cleared(shoplens_home: Path) -> None:
+    from core.guard import password
+    assert not password.is_set() and password.check("anything")  # no password: nothing asked
+    where = password.set_password("correct horse battery")
+    assert password.is_set()
+    assert password.check("correct horse battery")
+    assert not password.check("correct horse batter")
+    assert not password.check("")
+    assert where.stat().st_mode & 0o777 == 0o600
+    raw = where.read_bytes()
+    assert b"correct" not in raw and b"horse" not in raw  # only a salted hash on disk
+    first_salt = json.loads(raw)["salt"]
+    password.set_password("correct horse battery")
+    assert json.loads(where.read_bytes())["salt"] != first_salt  # a fresh random salt each time
+    assert [p.name for p in where.parent.iterdir() if p.name.endswith(".tmp")] == []
+    assert password.clear() and not password.is_set() and password.check("whatever")
+
+
+def test_password_too_short_and_damaged_file(shoplens_home: Path) -> None:
+    from core.guard import password
+    with pytest.raises(password.PasswordError, match="too short"):
+        password.set_password("short")
+    password.path().write_text("{not json", encoding="utf-8")
+    with pytest.raises(password.PasswordError, match="shoplens password"):
+        password.check("anything at all")
+
+
+def test_password_cli_set_from_stdin_and_clear(shoplens_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.cli.main import main
+    from core.guard import password
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough secret\n"))
+    assert main(["password", "set"]) == 0
+    assert password.check("a long enough secret") and not password.check("a long enough secre")
+    assert main(["password", "clear"]) == 0
+    assert not password.is_set()
+
+
+@pytest.fixture
+def small_demo(shoplens_home: Path) -> Path:
+    from core.demo import demo
+    from core.demo.config import SynthConfig
+    demo.create_demo_shop("demo", SynthConfig(n_customers=120, n_products=40, days=90, seed=1))
+    return shoplens_home
+
+
+def _app():
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_dashboard_asks_for_the_password_before_any_page(small_demo: Path) -> None:
+    from core.guard import password
+    password.set_password("open sesame 123")
+    at = _app()
+    assert [t.value for t in at.title] == ["shoplens"]  # the gate, not the Overview
+    assert len(at.sidebar.children) == 0 or not at.sidebar.selectbox  # no shop picker
+    assert not at.metric and not at.get("plotly_chart")
+    at.text_input(key="password_gate_input").input("wrong guess")  # a form: sent with its button
+    at.button[0].click().run()
+    assert any("Wrong password" in e.value for e in at.error)
+    assert not at.metric and [t.value for t in at.title] == ["shoplens"]
+    at.text_input(key="password_gate_input").input("open sesame 123")
+    at.button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "Overview"
+    assert any(m.label == "Orders" for m in at.metric)
+    at.run()  # remembered for the session
+    assert at.title[0].value == "Overview"
+
+
+def test_no_password_set_means_no_prompt(small_demo: Path) -> None:
+    at = _app()
+    assert at.title[0].value == "Overview"
+
+
+# -- item 2: allowed folders for server paths on the Data page ------------------------------------
+
+def test_allowed_folders_refuse_escapes(shoplens_home: Path, tmp_path: Path) -> None:
+    from core.guard import folders
+    allowed = tmp_path / "exports"
+    (allowed / "2025").mkdir(parents=True)
+    inside = allowed / "2025" / "orders.csv"
+    inside.write_text("x\n", encoding="utf-8")
+    outside = tmp_path / "private.csv"
+    outside.write_text("x\n", encoding="utf-8")
+    (allowed / "link.csv").symlink_to(outside)
+    with pytest.raises(folders.FolderNotAllowed):
+        folders.check(inside)  # nothing allowed yet
+    folders.allow(allowed)
+    assert folders.allowed() == [allowed.resolve()]
+    assert folders.check(inside) == inside.resolve()
+    assert folders.check(allowed) == allowed.resolve()
+    for escape in (outside, allowed / "link.csv", allowed / "2025" / ".." / ".." / "private.csv",
+                   Path("/etc/passwd")):
+        with pytest.raises(folders.FolderNotAllowed, match="shoplens folders allow") as err:
+            folders.check(escape)
+        assert str(escape) in str(err.value)
+    assert folders.remove(allowed) and folders.allowed() == []
+    with pytest.raises(folders.FolderNotAllowed):
+        folders.check(inside)
+
+
+def test_folders_cli(shoplens_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from core.cli.main import main
+    assert main(["folders", "allow", str(tmp_path)]) == 0
+    assert main(["folders", "list"]) == 0
+    assert str(tmp_path.resolve()) in capsys.readouterr().out
+    assert main(["folders", "remove", str(tmp_path)]) == 0
+    assert main(["folders", "remove", str(tmp_path)]) == 1
+    assert main(["folders", "allow", str(tmp_path / "missing")]) == 2
+
+
+def test_data_page_refuses_a_path_outside_the_allowed_folders(small_demo: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "elsewhere" / "orders.csv"
+    secret.parent.mkdir()
+    secret.write_text("order_id,timestamp,sku,qty,price\n1,2025-03-01 10:00,A,1,2.50\n", encoding="utf-8")
+    at = _app()
+    at.switch_page("pages/data.py").run()
+    at.radio(key="data_how").set_value("A file or folder on this computer").run()
+    at.text_input(key="data_path").input(str(secret)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [e.value for e in at.error]
+    assert any(str(secret) in e and "shoplens folders allow" in e for e in errors), errors
+    assert "data_check" not in [b.key for b in at.button]  # no preview, no check, no import
+
+
+# -- item 4: imported labels shown as text ------------------------------------------------------
+
+EVIL = ["![x](http://evil.example/x.png)", '<img src="http://evil.example/x.png">', "**bold**",
+        '<a href="http://evil.example">click</a>', "# heading", "1. list", ":material/home:"]
+
+
+def test_plain_text_escapes_markdown_and_html() -> None:
+    import re
+
+    from core.guard.plain import plain_text
+    for label in EVIL:
+        out = plain_text(label)
+        assert "<" not in out and ">" not in out  # no HTML tag survives
+        # every Markdown special is backslash-escaped (no image, link, bold, heading, list, icon)
+        assert not re.search(r"(?<!\\)[!\[\]()*#:]", out.replace("&lt;", "").replace("&gt;", "")), out
+    assert plain_text("**bold**") == "\\*\\*bold\\*\\*"
+    assert plain_text('<img src="x">') == '&lt;img src="x"&gt;'
+    assert plain_text("a\nb") == "a b"
+
+
+def test_plotly_labels_are_escaped() -> None:
+    import pandas as pd
+
+    from core.shop import charts
+    df = pd.DataFrame({"value": EVIL[:4], "revenue": [4.0, 3.0, 2.0, 1.0], "orders": [1, 1, 1, 1]})
+    fig = charts.breakdown_bar(df, "category")
+    assert all("<" not in y for y in fig.data[0].y)
+    top = pd.DataFrame({"title": EVIL[:2], "product_id": ["a", "b"], "category": EVIL[2:4],
+                        "revenue": [2.0, 1.0], "units": [1, 1]})
+    fig = charts.top_products_bar(top)
+    assert all("<" not in y for y in fig.data[0].y)
+    assert all("<" not in str(c[0]) for c in fig.data[0].customdata)

@@ -6,6 +6,7 @@
     recommend.py  `shoplens recommend` (one customer, or every customer to a CSV)
     simulate.py   `shoplens simulate` (an A/B test of arms)
     privacy.py    `shoplens erase`, `consent`, `export-customer`, `retention`, `fairness`
+    guard.py      `shoplens password set|clear`, `folders allow|list|remove` (core.guard)
 
 ``python -m core.cli`` runs the same command (``__main__.py``).
 """

@@ -7,7 +7,7 @@ import json
 import logging
 import sys
 
-from core.cli import data, learn
+from core.cli import data, guard, learn
 from core.cli import privacy as cli_privacy
 from core.cli import recommend as cli_recommend
 from core.cli import simulate as cli_simulate
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_recommend.add_parser(sub)
     cli_simulate.add_parser(sub)
     cli_privacy.add_parsers(sub)
+    guard.add_parsers(sub)
     return parser
 
 

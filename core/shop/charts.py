@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from core.guard.plain import plotly_text
 from core.shop import money
 from core.shop.style import PALETTE, layout
 
@@ -47,7 +48,7 @@ def breakdown_bar(df: pd.DataFrame, dimension: str, top: int = 12,
         df = pd.concat([df.head(top), rest], ignore_index=True)
     total = df["revenue"].sum() or 1.0
     fig = go.Figure(go.Bar(
-        x=df["revenue"], y=df["value"].astype(str), orientation="h", marker_color=PALETTE[0],
+        x=df["revenue"], y=[plotly_text(v) for v in df["value"]], orientation="h", marker_color=PALETTE[0],
         text=[f"{v / total:.0%}" for v in df["revenue"]], textposition="auto",
         customdata=df["orders"],
         hovertemplate="%{y}: " + money.hover("x", currency)
@@ -62,7 +63,7 @@ def places_map(df: pd.DataFrame, currency: str | None = None) -> go.Figure:
     size = df["revenue"].clip(lower=0)
     scale = (size / size.max() * 40 + 4) if len(df) and size.max() > 0 else 6
     fig = go.Figure(go.Scattergl(
-        x=df["lon"], y=df["lat"], mode="markers", text=df["country"],
+        x=df["lon"], y=df["lat"], mode="markers", text=[plotly_text(c) for c in df["country"]],
         marker=dict(size=scale, color=PALETTE[1], opacity=0.55, line=dict(width=0)),
         customdata=df[["revenue", "customers"]].to_numpy(),
         hovertemplate=("%{text} (%{y:.1f}, %{x:.1f})<br>" + money.hover("customdata[0]", currency)
@@ -82,10 +83,11 @@ def product_labels(titles: pd.Series, ids: pd.Series, width: int = 40) -> list[s
 
 def top_products_bar(df: pd.DataFrame, currency: str | None = None) -> go.Figure:
     """Best sellers by net revenue, labelled with their category."""
-    labels = product_labels(df["title"], df["product_id"])
+    labels = [plotly_text(t) for t in product_labels(df["title"], df["product_id"])]
+    categories = [plotly_text(c) for c in df["category"]]  # imported labels: no HTML in plotly
     fig = go.Figure(go.Bar(
         x=df["revenue"], y=labels, orientation="h", marker_color=PALETTE[2],
-        customdata=df[["category", "units"]].to_numpy(),
+        customdata=list(zip(categories, df["units"], strict=True)),
         hovertemplate="%{y}<br>%{customdata[0]}<br>" + money.hover("x", currency)
                       + " revenue, %{customdata[1]:,} units<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
