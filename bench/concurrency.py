@@ -204,8 +204,8 @@ def main() -> None:
     row["prepare_s"] = prep_s
     row["cpus"] = os.cpu_count()
     f = lambda v: "-" if v is None else f"{v:.1f}"  # noqa: E731
-    print(f"| sessions | training | cold load s | page p50 s | page p95 s | page max s | "
-          f"control p50 s | control p95 s | control max s | errors |")
+    print("| sessions | training | cold load s | page p50 s | page p95 s | page max s | "
+          "control p50 s | control p95 s | control max s | errors |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     print(f"| {row['sessions']} | {'yes' if row['training'] else 'no'} | {f(row['cold_load_s'])} | "
           f"{f(row['load_p50_s'])} | {f(row['load_p95_s'])} | {f(row['load_max_s'])} | "
