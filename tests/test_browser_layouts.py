@@ -43,20 +43,24 @@ def test_every_layout_imports_through_the_data_page(tmp_path: Path,
         page.keyboard.press("Enter")
         sidebar = page.locator('[data-testid="stSidebar"]')
         for name, layout in layouts.items():
+            shop = f"l-{name.replace('_', '-')}"
             path = tmp_path / layout.file
             path.write_bytes(layout.data)
             if not sidebar.get_by_placeholder("my-shop").is_visible():
                 sidebar.get_by_text("New shop").click()  # the expander stays open after a create
-            sidebar.get_by_placeholder("my-shop").fill(f"l-{name.replace('_', '-')}")
+            sidebar.get_by_placeholder("my-shop").fill(shop)
             sidebar.get_by_role("button", name="Create").click()
-            page.get_by_text(f"Shop: l-{name.replace('_', '-')}").wait_for(timeout=60_000)
+            page.get_by_text(f"Shop: {shop}").wait_for(timeout=60_000)
             box = page.get_by_placeholder("/home/me/exports/orders.csv  or a folder of related "
                                           "tables")
             box.fill(str(path))
             box.press("Enter")
             page.get_by_text(f"{layout.file}: events, layout 'generic'").wait_for(timeout=60_000)
             page.get_by_role("button", name="Import", exact=True).click()
-            page.get_by_text(re.compile(r"^Imported [\d,]+ lines into l-")).wait_for(timeout=60_000)
+            # The shop's own message: the previous shop's may still be on screen while the
+            # page reruns (an interrupted run leaves its stale elements in place).
+            page.get_by_text(re.compile(rf"^Imported [\d,]+ lines into {shop} in ")).wait_for(
+                timeout=60_000)
             assert _exceptions(page) == [], name
         page.screenshot(path=str(SHOTS / "layouts-last-import.png"), full_page=True)
         # A spend-only shop: the Overview counts its orders; recommendation pages say why not.
