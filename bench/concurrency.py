@@ -14,7 +14,9 @@ What it does, on a fresh data folder:
 
 A page load ends when the script has finished (``stApp``'s script state is back to
 ``notRunning``) and the list is drawn; a control change ends when the rerun it caused has
-finished. Prints a table and writes ``bench/results/concurrency.json``. Needs Chromium
+finished. It also reads, from /proc, the CPU seconds the server process and the Chromium
+processes used while the sessions ran: on one machine the browsers compete with the server.
+Prints a table and writes ``bench/results/concurrency.json``. Needs Chromium
 (apt-get install chromium). Times are wall-clock on this machine, including the browser's own
 work: compare rows of one run, not runs on different machines.
 """
@@ -63,6 +65,26 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
+def _cpu(match) -> dict[int, float]:
+    """CPU seconds (user + system) of every live process whose command line ``match`` accepts."""
+    tick, out = os.sysconf("SC_CLK_TCK"), {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if match(int(entry.name), cmd):
+            out[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def _used(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(v - before.get(pid, 0.0) for pid, v in after.items())
+
+
 def _pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -92,7 +114,9 @@ async def _change(page, timeout_ms: int) -> float:
     return time.perf_counter() - started
 
 
-async def _session(browser, url: str, changes: int, timeout_ms: int) -> dict:
+async def _session(browser, url: str, changes: int, timeout_ms: int, keep: list) -> dict:
+    """One visitor; its browser context is left open in ``keep`` (closed by the caller once the
+    browser's CPU time is read: a closed tab's processes take their CPU time with them)."""
     out: dict = {"load": None, "changes": [], "errors": []}
     context = None
     try:
@@ -102,9 +126,8 @@ async def _session(browser, url: str, changes: int, timeout_ms: int) -> dict:
         out["errors"] = await page.locator('[data-testid="stException"]').all_inner_texts()
     except Exception as err:  # noqa: BLE001 - a benchmark records a session's failure and goes on
         out["errors"].append(f"{type(err).__name__}: {str(err).splitlines()[0]}")
-    finally:
-        if context is not None:
-            await context.close()
+    if context is not None:
+        keep.append(context)
     return out
 
 
@@ -121,18 +144,25 @@ async def _start_training(browser, url: str, timeout_ms: int):
     return context, page
 
 
-async def _run(url: str, sessions: int, changes: int, train: bool, timeout_s: float) -> dict:
+async def _run(url: str, server: int, sessions: int, changes: int, train: bool, timeout_s: float) -> dict:
     from playwright.async_api import async_playwright
 
     timeout_ms = int(timeout_s * 1000)
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
-        first = await _session(browser, url, 0, timeout_ms)
+        keep: list = []
+        first = await _session(browser, url, 0, timeout_ms, keep)
         trainer = await _start_training(browser, url, timeout_ms) if train else None
+        is_server = lambda pid, _cmd: pid == server  # noqa: E731
+        is_browser = lambda pid, cmd: pid != server and "chromium" in cmd  # noqa: E731
+        cpu0 = (_cpu(is_server), _cpu(is_browser))
         started = time.perf_counter()
-        results = await asyncio.gather(*(_session(browser, url, changes, timeout_ms)
+        results = await asyncio.gather(*(_session(browser, url, changes, timeout_ms, keep)
                                          for _ in range(sessions)))
         wall = time.perf_counter() - started
+        server_cpu, browser_cpu = _used(cpu0[0], _cpu(is_server)), _used(cpu0[1], _cpu(is_browser))
+        for context in keep:
+            await context.close()
         still_training = False
         if trainer is not None:
             still_training = await trainer[1].get_by_role("button", name="Cancel training").count() > 0
@@ -141,7 +171,8 @@ async def _run(url: str, sessions: int, changes: int, train: bool, timeout_s: fl
     loads = [r["load"] for r in results if r["load"] is not None]
     moves = [c for r in results for c in r["changes"]]
     return {"sessions": sessions, "training": train, "still_training_at_end": still_training,
-            "cold_load_s": first["load"], "wall_s": wall,
+            "cold_load_s": first["load"], "wall_s": wall, "server_cpu_s": server_cpu,
+            "browser_cpu_s": browser_cpu,
             "load_p50_s": statistics.median(loads) if loads else None,
             "load_p95_s": _pct(loads, 0.95), "load_max_s": max(loads, default=None),
             "change_p50_s": statistics.median(moves) if moves else None,
@@ -191,8 +222,8 @@ def main() -> None:
         prep_s = time.perf_counter() - t0
         proc = _serve(home, port := _port())
         try:
-            row = asyncio.run(_run(f"http://127.0.0.1:{port}", args.sessions, args.changes, args.train,
-                                   args.timeout))
+            row = asyncio.run(_run(f"http://127.0.0.1:{port}", proc.pid, args.sessions, args.changes,
+                                   args.train, args.timeout))
         finally:
             proc.terminate()
             try:
@@ -211,6 +242,9 @@ def main() -> None:
           f"{f(row['load_p50_s'])} | {f(row['load_p95_s'])} | {f(row['load_max_s'])} | "
           f"{f(row['change_p50_s'])} | {f(row['change_p95_s'])} | {f(row['change_max_s'])} | "
           f"{len(row['errors'])} |")
+    print(f"CPU seconds while the {row['sessions']} sessions ran ({row['wall_s']:.0f} s wall): server "
+          f"(the app, its script runs and the training job) {row['server_cpu_s']:.0f}, "
+          f"Chromium {row['browser_cpu_s']:.0f}")
     for e in row["errors"]:
         print("error:", e)
     if row["training"] and not row["still_training_at_end"]:
