@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 
-from core.store.jobs import Job, JobRunner
+import pytest
+
+from core.store.jobs import JOB_NICENESS, Job, JobRunner
 
 
 def _wait(job: Job, timeout: float = 10.0) -> None:
@@ -73,3 +77,16 @@ def test_shutdown_cancels_running_jobs_and_waits_for_them() -> None:
     slow = runner.start("slow", stubborn)
     assert runner.shutdown(timeout=0.05) == ["slow"]  # said, not waited for forever
     _wait(slow)
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="no per-thread priorities here")
+def test_a_job_runs_at_a_lower_priority_than_the_pages() -> None:
+    """A training must not take the CPU from the pages' script threads (issue 15, load)."""
+    runner = JobRunner()
+    job = runner.start("nice", lambda j: os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+    deadline = time.time() + 10
+    while job.running and time.time() < deadline:
+        time.sleep(0.01)
+    page = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert job.result == min(19, page + JOB_NICENESS)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == page  # the caller's is unchanged

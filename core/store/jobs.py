@@ -7,13 +7,14 @@ a training started on one page keeps running when the user switches pages and is
 when they come back. Cancelling sets a flag that the work checks between steps. When the
 process exits (the server stopped), running jobs are cancelled and given a few seconds to end:
 a thread killed inside torch at interpreter exit aborts the process ("terminate called without
-an active exception").
+an active exception"). Job threads run at a lower CPU priority than the pages (JOB_NICENESS).
 """
 
 from __future__ import annotations
 
 import atexit
 import logging
+import os
 import threading
 import time
 import traceback
@@ -23,6 +24,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 log = logging.getLogger(__name__)
+# Background work yields the CPU to the pages' script threads (a training must not make ten
+# people wait for their page): on Linux the niceness of one thread can be raised on its own.
+JOB_NICENESS = 10
+
+
+def _lower_priority() -> None:
+    """Raise the calling thread's niceness by JOB_NICENESS, where the system allows it."""
+    if not hasattr(os, "setpriority"):
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + JOB_NICENESS))
+    except OSError as err:  # e.g. a system that refuses: the job still runs, at normal priority
+        log.debug("could not lower the job thread's priority: %s", err)
 
 
 @dataclass
@@ -118,6 +133,7 @@ class JobRunner:
 
     @staticmethod
     def _run(job: Job, work: Callable[[Job], Any]) -> None:
+        _lower_priority()
         try:
             result = work(job)
         except Exception as err:  # noqa: BLE001 - any failure is shown to the user, not lost
