@@ -100,57 +100,6 @@ else:
     events = customer.timeline(store, key)
     st.plotly_chart(customer_charts.customer_timeline(events, currency), key="cust_timeline")
 
-# -- controls ---------------------------------------------------------------------------------
-st.subheader("Recommendations")
-c = st.columns(4)
-daypart = c[0].selectbox("Time of day", [USUAL, *DAYPART_NAMES], key="cust_daypart")
-weekday = c[1].selectbox("Weekday", [USUAL, *WEEKDAYS], key="cust_weekday")
-device = c[2].selectbox("Device", [USUAL, *engine.devices()], key="cust_device")
-diversity = c[3].slider("Diversity", 0.0, 1.0, 0.0, 0.1, key="cust_diversity",
-                        help="0: strictly by relevance. Higher: each next product differs more from "
-                             "the ones above it (category, brand, price, words).")
-cats = sorted(engine.catalog.products["category"].dropna().astype(str).unique().tolist())
-prices = engine.catalog.products["price"].dropna()
-with st.expander("More controls: list length, novelty, price, categories, what to leave out"):
-    e = st.columns(3)
-    n = e[0].slider("Products in the list", 3, 30, 10, key="cust_n")
-    novelty = e[1].slider("Novelty", 0.0, 1.0, 0.0, 0.1, key="cust_novelty",
-                          help="Favour less-known products over best-sellers.")
-    high = float(np.ceil(prices.max())) if len(prices) else 0.0
-    price = (e[2].slider(titled("Price range", currency), 0.0, high, (0.0, high), key="cust_price")
-             if high > 0 else (None, None))
-    include = e[0].multiselect("Only these categories", cats, key="cust_include")
-    exclude = e[1].multiselect("Leave out categories", cats, key="cust_exclude")
-    with e[2]:
-        exclude_bought = st.toggle("Leave out what they bought", True, key="cust_excl_bought")
-        rebuys = st.toggle("...except re-bought products that are due", True, key="cust_rebuys")
-        in_stock = st.toggle("Only active, in-stock products", True, key="cust_stock")
-        new_products = st.toggle("Suggest new products by similarity", True, key="cust_new")
-    context_weight = e[0].slider(
-        "Weight of the visit's context", 0.0, 1.0, 0.15, 0.05, key="cust_ctx_weight",
-        help="How much the shop's sales at that time and on that device re-weight the list. "
-             "0: the model alone (neural models still read the context themselves).")
-    evaluate = st.toggle("Evaluation mode: recommend as of their last basket and mark hits", False,
-                         key="cust_eval", help="The model never saw the customer's last basket.")
-try:
-    controls = Controls(n=n, exclude_bought=exclude_bought, allow_rebuys=rebuys, in_stock_only=in_stock,
-                        price_min=price[0] or None,
-                        price_max=price[1] if price[1] and price[1] < high else None,
-                        include_categories=tuple(include), exclude_categories=tuple(exclude),
-                        diversity=diversity, novelty=novelty, new_products=new_products,
-                        context_weight=context_weight)
-except ValueError as err:
-    st.error(str(err))
-    st.stop()
-context = engine.context_for(key, None if daypart == USUAL else daypart,
-                             None if weekday == USUAL else WEEKDAYS.index(weekday) + 1,
-                             None if device == USUAL else device)
-held = engine.held_out(key) if evaluate else None
-if evaluate and held is None:
-    st.info("This customer has no held-out last basket (their last purchase is before the test "
-            "period, or they may not be profiled): showing today's list.")
-
-
 def show(result: Result, hits: list[str] | None) -> None:
     """A list: one bordered row per product with its score bar and reasons."""
     st.markdown(f"**{ui.md_escape(result.model)}** - {result.label}; imagined visit "
@@ -178,25 +127,80 @@ def show(result: Result, hits: list[str] | None) -> None:
                        f"{shop}-{result.customer_key}.csv", "text/csv", key=f"dl_{result.model}")
 
 
-as_of = held[0] if held else None
-hits = held[1] if held else None
-results = [engine.recommend(key, controls, context, as_of=as_of)]
-if other is not None:
+# -- controls and lists: one fragment, so a control change reruns only this part -----------------
+@st.fragment
+def recommendations(key: str, info: dict) -> None:
+    """The controls and the list(s) for one customer (a control change reruns only this)."""
+    st.subheader("Recommendations")
+    c = st.columns(4)
+    daypart = c[0].selectbox("Time of day", [USUAL, *DAYPART_NAMES], key="cust_daypart")
+    weekday = c[1].selectbox("Weekday", [USUAL, *WEEKDAYS], key="cust_weekday")
+    device = c[2].selectbox("Device", [USUAL, *engine.devices()], key="cust_device")
+    diversity = c[3].slider("Diversity", 0.0, 1.0, 0.0, 0.1, key="cust_diversity",
+                            help="0: strictly by relevance. Higher: each next product differs more from "
+                                 "the ones above it (category, brand, price, words).")
+    cats = sorted(engine.catalog.products["category"].dropna().astype(str).unique().tolist())
+    prices = engine.catalog.products["price"].dropna()
+    with st.expander("More controls: list length, novelty, price, categories, what to leave out"):
+        e = st.columns(3)
+        n = e[0].slider("Products in the list", 3, 30, 10, key="cust_n")
+        novelty = e[1].slider("Novelty", 0.0, 1.0, 0.0, 0.1, key="cust_novelty",
+                              help="Favour less-known products over best-sellers.")
+        high = float(np.ceil(prices.max())) if len(prices) else 0.0
+        price = (e[2].slider(titled("Price range", currency), 0.0, high, (0.0, high), key="cust_price")
+                 if high > 0 else (None, None))
+        include = e[0].multiselect("Only these categories", cats, key="cust_include")
+        exclude = e[1].multiselect("Leave out categories", cats, key="cust_exclude")
+        with e[2]:
+            exclude_bought = st.toggle("Leave out what they bought", True, key="cust_excl_bought")
+            rebuys = st.toggle("...except re-bought products that are due", True, key="cust_rebuys")
+            in_stock = st.toggle("Only active, in-stock products", True, key="cust_stock")
+            new_products = st.toggle("Suggest new products by similarity", True, key="cust_new")
+        context_weight = e[0].slider(
+            "Weight of the visit's context", 0.0, 1.0, 0.15, 0.05, key="cust_ctx_weight",
+            help="How much the shop's sales at that time and on that device re-weight the list. "
+                 "0: the model alone (neural models still read the context themselves).")
+        evaluate = st.toggle("Evaluation mode: recommend as of their last basket and mark hits", False,
+                             key="cust_eval", help="The model never saw the customer's last basket.")
     try:
-        results.append(ui.engine(store, other).recommend(key, controls, context, as_of=as_of))
-    except (ValueError, RuntimeError) as err:
+        controls = Controls(n=n, exclude_bought=exclude_bought, allow_rebuys=rebuys, in_stock_only=in_stock,
+                            price_min=price[0] or None,
+                            price_max=price[1] if price[1] and price[1] < high else None,
+                            include_categories=tuple(include), exclude_categories=tuple(exclude),
+                            diversity=diversity, novelty=novelty, new_products=new_products,
+                            context_weight=context_weight)
+    except ValueError as err:
         st.error(str(err))
-cols = st.columns(len(results))
-for col, result in zip(cols, results):
-    with col:
-        show(result, hits)
-if len(results) == 2:
-    a, b = ({p.product_id for p in r.picks} for r in results)
-    st.caption(f"The two lists share {len(a & b)} of {max(len(a), 1)} products.")
-if hits is not None and info["known"]:
-    basket = pd.DataFrame({"product_id": hits}).merge(
-        engine.catalog.products[["title", "category", "price"]], left_on="product_id",
-        right_index=True, how="left")
-    st.caption("Their held-out next basket")
-    st.dataframe(basket, hide_index=True, column_config={
-        "price": st.column_config.NumberColumn(format=column_format(currency, 2))})
+        st.stop()
+    context = engine.context_for(key, None if daypart == USUAL else daypart,
+                                 None if weekday == USUAL else WEEKDAYS.index(weekday) + 1,
+                                 None if device == USUAL else device)
+    held = engine.held_out(key) if evaluate else None
+    if evaluate and held is None:
+        st.info("This customer has no held-out last basket (their last purchase is before the test "
+                "period, or they may not be profiled): showing today's list.")
+    as_of = held[0] if held else None
+    hits = held[1] if held else None
+    results = [engine.recommend(key, controls, context, as_of=as_of)]
+    if other is not None:
+        try:
+            results.append(ui.engine(store, other).recommend(key, controls, context, as_of=as_of))
+        except (ValueError, RuntimeError) as err:
+            st.error(str(err))
+    cols = st.columns(len(results))
+    for col, result in zip(cols, results):
+        with col:
+            show(result, hits)
+    if len(results) == 2:
+        a, b = ({p.product_id for p in r.picks} for r in results)
+        st.caption(f"The two lists share {len(a & b)} of {max(len(a), 1)} products.")
+    if hits is not None and info["known"]:
+        basket = pd.DataFrame({"product_id": hits}).merge(
+            engine.catalog.products[["title", "category", "price"]], left_on="product_id",
+            right_index=True, how="left")
+        st.caption("Their held-out next basket")
+        st.dataframe(basket, hide_index=True, column_config={
+            "price": st.column_config.NumberColumn(format=column_format(currency, 2))})
+
+
+recommendations(key, info)
