@@ -114,6 +114,7 @@ st.subheader("Import")
 how = st.radio("Source", ["Upload files", "A file or folder on this computer"],
                horizontal=True, key="data_how")
 paths: list[Path] = []
+within = None  # a typed folder's files are checked too: a link inside may lead out of it
 if how == "Upload files":
     files = st.file_uploader(
         "Orders, events, products, customers or reviews: CSV/TSV, Excel .xlsx, Parquet, JSON "
@@ -131,6 +132,7 @@ else:
     if raw.strip():
         try:  # the app reads only inside folders the owner allowed (`shoplens folders allow`)
             paths = [folders.check(raw.strip())]
+            within = folders.check
         except folders.FolderNotAllowed as err:
             st.error(str(err))
             st.stop()
@@ -146,7 +148,7 @@ if not paths:
     st.stop()
 
 try:
-    plans = ingest.plan_paths(store, paths, None if preset == "(detect)" else preset)
+    plans = ingest.plan_paths(store, paths, None if preset == "(detect)" else preset, within=within)
 except IngestError as err:
     st.error(str(err))
     st.stop()
@@ -208,7 +210,7 @@ check = b1.button("Check (dry run)", key="data_check", use_container_width=True)
 go = b2.button("Import", type="primary", key="data_import", use_container_width=True)
 if check or go:
     # Plans own temporary files that an import removes: plan again for each run.
-    fresh = ingest.plan_paths(store, paths, None if preset == "(detect)" else preset)
+    fresh = ingest.plan_paths(store, paths, None if preset == "(detect)" else preset, within=within)
     runs = [replace(f, mapping=e.mapping, kind=e.kind) for f, e in zip(fresh, edited)]
     bar = st.progress(0.0, text="Starting...")
     try:

@@ -182,3 +182,61 @@ def test_plotly_labels_are_escaped() -> None:
     fig = charts.top_products_bar(top)
     assert all("<" not in y for y in fig.data[0].y)
     assert all("<" not in str(c[0]) for c in fig.data[0].customdata)
+
+
+# -- item 2b: links inside an allowed folder (a typed folder's files are checked one by one) ------
+
+ORDERS = "order_id,timestamp,sku,qty,price\n1,2025-03-01 10:00,A,1,2.50\n"
+
+
+def _folder_with_links(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """An allowed-to-be folder with one real export and links to a file and a folder outside it."""
+    allowed = tmp_path / "exports"
+    allowed.mkdir()
+    (allowed / "orders.csv").write_text(ORDERS, encoding="utf-8")
+    outside = tmp_path / "private"
+    outside.mkdir()
+    (outside / "contacts.csv").write_text("customer_id,email,country\n7,someone@example.com,FR\n",
+                                          encoding="utf-8")
+    (allowed / "customers.csv").symlink_to(outside / "contacts.csv")
+    (allowed / "more").symlink_to(outside)
+    return allowed, outside / "contacts.csv", allowed / "customers.csv"
+
+
+def test_a_link_out_of_an_allowed_folder_is_refused_for_the_data_page(store, tmp_path: Path) -> None:
+    from core.guard import folders
+    from core.ingest import ingest
+    from core.ingest.plan import IngestError
+    allowed, secret, link = _folder_with_links(tmp_path)
+    folders.allow(allowed)
+    with pytest.raises(IngestError, match="outside the folders") as err:
+        ingest.plan_paths(store, [folders.check(allowed)], within=folders.check)
+    assert str(link) in str(err.value) and str(secret) in str(err.value)
+    (allowed / "customers.csv").unlink()  # the link to a folder is refused as well
+    with pytest.raises(IngestError, match="more"):
+        ingest.plan_paths(store, [allowed], within=folders.check)
+    (allowed / "more").unlink()
+    assert [p.label for p in ingest.plan_paths(store, [allowed], within=folders.check)]
+
+
+def test_the_cli_still_reads_links_in_a_folder(store, tmp_path: Path) -> None:
+    from core.ingest import ingest
+    allowed, _, _ = _folder_with_links(tmp_path)
+    (allowed / "more").unlink()
+    plans = ingest.plan_paths(store, [allowed])  # no `within`: the owner at their terminal
+    ingest.cleanup(plans)
+    assert len(plans) == 2
+
+
+def test_data_page_refuses_a_folder_with_a_link_out(small_demo: Path, tmp_path: Path) -> None:
+    from core.guard import folders
+    allowed, secret, link = _folder_with_links(tmp_path)
+    folders.allow(allowed)
+    at = _app()
+    at.switch_page("pages/data.py").run()
+    at.radio(key="data_how").set_value("A file or folder on this computer").run()
+    at.text_input(key="data_path").input(str(allowed)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [e.value for e in at.error]
+    assert any(str(link) in e and str(secret) in e for e in errors), errors
+    assert "data_check" not in [b.key for b in at.button]  # nothing previewed, nothing to import
