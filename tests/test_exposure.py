@@ -240,3 +240,31 @@ def test_data_page_refuses_a_folder_with_a_link_out(small_demo: Path, tmp_path: 
     errors = [e.value for e in at.error]
     assert any(str(link) in e and str(secret) in e for e in errors), errors
     assert "data_check" not in [b.key for b in at.button]  # nothing previewed, nothing to import
+
+
+def test_plain_text_stops_directives_icons_latex_and_emoji() -> None:
+    from core.guard.plain import WORD_JOINER, plain_text
+    assert plain_text(":red[boom]") == "\\:red\\[boom\\]"
+    assert plain_text("$x^2$") == "\\$x^2\\$"
+    assert plain_text(":material/home:") == "\\:" + WORD_JOINER + "material/home\\:"
+    assert plain_text(":fire: sale") == "\\:" + WORD_JOINER + "fire\\: sale"  # no emoji made of it
+    assert plain_text("12:30") == "12\\:30"  # an ordinary colon only escaped
+
+
+def test_every_figure_escapes_the_labels_it_carries() -> None:
+    import numpy as np
+    import plotly.graph_objects as go
+
+    from core.shop.style import layout
+    evil = '<img src="http://evil.example/x.png">'
+    fig = go.Figure(go.Scatter(x=[1.0, 2.0], y=[evil, "<br>b"], name=evil, text=[evil, None],
+                               customdata=np.array([[evil, 3.0], ["ok", 4.0]], dtype=object),
+                               hovertemplate="<b>%{customdata[0]}</b><br>%{x}"))
+    fig.add_trace(go.Icicle(ids=["r", "a"], parents=["", "r"], labels=["all", evil]))
+    layout(fig, "t")
+    spec = fig.to_json()
+    assert "<img" not in spec.replace("\\u003c", "<") and "&lt;img" in spec
+    assert "&lt;br&gt;b" in spec
+    assert fig.data[0].hovertemplate.startswith("<b>")  # the code's own tags stay
+    assert list(fig.data[0].x) == [1.0, 2.0] and fig.data[0].customdata[0][1] == 3.0
+    assert list(fig.data[1].ids) == ["r", "a"]
