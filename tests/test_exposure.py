@@ -268,3 +268,12 @@ def test_every_figure_escapes_the_labels_it_carries() -> None:
     assert fig.data[0].hovertemplate.startswith("<b>")  # the code's own tags stay
     assert list(fig.data[0].x) == [1.0, 2.0] and fig.data[0].customdata[0][1] == 3.0
     assert list(fig.data[1].ids) == ["r", "a"]
+
+
+def test_plain_text_breaks_autolinks() -> None:
+    """GitHub autolinks are found in the parsed text (escapes undone): a word joiner breaks them."""
+    from core.guard.plain import WORD_JOINER, plain_text
+    assert "http\\:" + WORD_JOINER + "//evil" in plain_text("see http://evil.example")
+    assert "www" + WORD_JOINER + "\\." in plain_text("www.evil.example")
+    assert "@" + WORD_JOINER in plain_text("someone@evil.example")
+    assert plain_text("ok").replace(WORD_JOINER, "") == "ok"

@@ -23,16 +23,13 @@ PAGES = ["overview", "model", "segments", "customer", "abtest", "fairness", "pri
 # proto fields the front end renders as Markdown (options only where the widget renders them so)
 MARKDOWN_FIELDS = {"body", "label", "help", "text", "caption"}
 MARKDOWN_OPTIONS = {"radio", "pills", "segmented_control", "button_group"}
-ATTACKS = ("![", "<img", "](http", ":red[", "$x^2$", "**bold**", "<a ")
+ATTACKS = ("![", "<img", "](http", ":red[", "$x^2$", "**bold**", "<a ", "://")  # "://": an autolink
 
 
 @pytest.fixture(scope="module")
-def evil_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    import evil_shop
-    home = tmp_path_factory.mktemp("evil_labels")
-    with use_home(home):
-        evil_shop.build(home)
-        yield home
+def evil_home(evil_labels: Path) -> Iterator[Path]:
+    with use_home(evil_labels):
+        yield evil_labels
 
 
 def _strings(message, names: set[str]) -> Iterator[tuple[str, str]]:

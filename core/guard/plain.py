@@ -17,7 +17,9 @@ Streamlit's Markdown also knows ``:red[x]`` colour directives, ``:material/icon:
 front end rewrites ``:material/`` before parsing), ``$LaTeX$`` and emoji shortcodes such as
 ``:fire:``, which its emoji plugin replaces in the parsed text, after escapes are undone. The
 backslash before every ``:``, ``[`` and ``$`` stops the first three; a word joiner (U+2060,
-invisible) after a ``:`` that starts a shortcode-like word stops the last.
+invisible) after a ``:`` that starts a shortcode-like word stops the last. GitHub's autolinks
+(``http://...``, ``www.``, ``name@host``) are likewise found in the parsed text, escapes or
+not, so a word joiner goes after ``://``'s colon, after ``www`` and after ``@``.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ import html
 import re
 from typing import Any
 
-_SHORTCODE = re.compile(r":(?=[\w/+-]+:)")  # ":fire:", ":+1:", ":material_home:" - emoji-like codes
 WORD_JOINER = "\u2060"
+_BREAKS = re.compile(r":(?=[\w/+-]+:)"  # ":fire:", ":+1:", ":material/home:" - emoji-like codes
+                     r"|:(?=//)|(?i:\bwww)(?=\.)|@")  # autolinks: "http://", "www.", "a@b.c"
 # trace attributes whose strings plotly draws (tick labels come from x/y category values)
 _FIGURE_TEXT = ("x", "y", "text", "hovertext", "name", "labels", "customdata", "legendgroup",
                 "theta", "r", "lat", "lon", "locations")
@@ -37,7 +40,7 @@ _MARKDOWN = "\\`*_{}[]()#+-.!|~$:"  # ':' ends emoji / material shortcodes; '.' 
 
 def plain_text(value: object) -> str:
     """``value`` as text that Markdown and HTML show literally."""
-    text = _SHORTCODE.sub(":" + WORD_JOINER, str(value))
+    text = _BREAKS.sub(lambda m: m.group(0) + WORD_JOINER, str(value))
     out = []
     for ch in text:
         if ch in _MARKDOWN:
