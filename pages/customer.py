@@ -34,7 +34,7 @@ except (ValueError, RuntimeError) as err:
     st.page_link("pages/model.py", label="Go to the Model page", icon=":material/model_training:")
     st.stop()
 for problem in engine.problems:  # a refused model (and the one served instead), a stale one
-    st.warning(problem)
+    st.warning(ui.md_escape(problem))
 
 # -- find a customer --------------------------------------------------------------------------
 KEY = f"cust_key_{shop}"
@@ -45,7 +45,8 @@ if typed and st.session_state.get(f"cust_last_typed_{shop}") != typed:
     st.session_state[f"cust_last_typed_{shop}"] = typed
     found = customer.find(store, typed)
     if found is None:
-        st.warning(f"No customer {typed!r} in this shop: showing what a new customer would see.")
+        st.warning(f"No customer {ui.md_escape(repr(typed))} in this shop: showing what a new "
+                   "customer would see.")
         found = typed if typed.startswith("c_") else pseudonym.pseudonymize(store, [typed])[0]
     st.session_state[KEY] = found
 if engine.segments is not None:  # the engine's own copy of the latest segments: no second read
@@ -78,7 +79,7 @@ data = ui.customer_data(store)
 seg_of = engine.segment_of(key)
 seg_name = None if seg_of is None else engine.segment_names.get(seg_of, f"segment {seg_of}")
 info = customer.card(store, key, data, seg_name)
-st.subheader(f"Customer {key}")
+st.subheader(f"Customer {ui.md_escape(key)}")
 if not info["known"]:
     st.caption("Not in the shop's data: a new customer.")
 else:
@@ -102,14 +103,14 @@ else:
 
 def show(result: Result, hits: list[str] | None) -> None:
     """A list: one bordered row per product with its score bar and reasons."""
-    st.markdown(f"**{ui.md_escape(result.model)}** - {result.label}; imagined visit "
-                f"{result.context.words()}; {result.seconds * 1000:.0f} ms")
+    st.markdown(f"**{ui.md_escape(result.model)}** - {ui.md_escape(result.label)}; imagined visit "
+                f"{ui.md_escape(result.context.words())}; {result.seconds * 1000:.0f} ms")
     if hits is not None:
         found = sum(p.product_id in hits for p in result.picks)
         st.markdown(f"Next basket: **{found} of {len(set(hits))}** products found in the top "
                     f"{len(result.picks)}.")
     for note in result.notes:
-        st.caption(note)
+        st.caption(ui.md_escape(note))
     for i, p in enumerate(result.picks):
         with st.container(border=True):
             badge = ""

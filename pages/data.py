@@ -54,7 +54,7 @@ st.caption(f"Stored in {store.path}. Customer ids are pseudonymised on import (k
 def show_report(report: ImportReport) -> None:
     """Counts, notes and every rejected row of an import or a check."""
     for t in report.tables:
-        st.markdown(f"**{t.file}** ({t.kind}, layout {t.preset})")
+        st.markdown(f"**{ui.md_escape(t.file)}** ({t.kind}, layout {ui.md_escape(t.preset)})")
         m = st.columns(6)
         m[0].metric("Lines read", f"{t.lines_read:,}")
         m[1].metric("Accepted", f"{t.accepted:,}")
@@ -64,7 +64,7 @@ def show_report(report: ImportReport) -> None:
         m[5].metric("New in shop", f"{t.inserted:,}")
         for w in t.warnings:
             if "looks like the line's total" in w:
-                st.warning(w)  # money that does not add up: said before anything lands
+                st.warning(ui.md_escape(w))  # money that does not add up: said before anything lands
         notes = [w for w in t.warnings if "looks like the line's total" not in w]
         if t.guests:
             notes.append(f"{t.guests:,} guest lines (no customer id): counted in revenue, "
@@ -78,8 +78,8 @@ def show_report(report: ImportReport) -> None:
         if t.already_present:
             notes.append(f"{t.already_present:,} lines were already in the shop and were skipped.")
         notes += [f"Fixed {n:,} x {k.replace('_', ' ')}." for k, n in t.fixes.items()]
-        for note in notes:
-            st.caption(note)
+        for note in notes:  # warnings quote the file's own column names and values
+            st.caption(ui.md_escape(note))
         if t.rejections:
             frame = pd.DataFrame([r.__dict__ for r in t.rejections])
             st.dataframe(frame, hide_index=True, height=220)
@@ -114,6 +114,7 @@ st.subheader("Import")
 how = st.radio("Source", ["Upload files", "A file or folder on this computer"],
                horizontal=True, key="data_how")
 paths: list[Path] = []
+within = None  # a typed folder's files are checked too: a link inside may lead out of it
 if how == "Upload files":
     files = st.file_uploader(
         "Orders, events, products, customers or reviews: CSV/TSV, Excel .xlsx, Parquet, JSON "
@@ -131,6 +132,7 @@ else:
     if raw.strip():
         try:  # the app reads only inside folders the owner allowed (`shoplens folders allow`)
             paths = [folders.check(raw.strip())]
+            within = folders.check
         except folders.FolderNotAllowed as err:
             st.error(str(err))
             st.stop()
@@ -146,7 +148,7 @@ if not paths:
     st.stop()
 
 try:
-    plans = ingest.plan_paths(store, paths, None if preset == "(detect)" else preset)
+    plans = ingest.plan_paths(store, paths, None if preset == "(detect)" else preset, within=within)
 except IngestError as err:
     st.error(str(err))
     st.stop()
@@ -154,7 +156,7 @@ except IngestError as err:
 # -- mapping editor ---------------------------------------------------------------------------
 edited: list[TablePlan] = []
 for i, plan in enumerate(plans):
-    title = f"{plan.label}: {plan.kind}, layout '{plan.mapping.preset}'"
+    title = f"{ui.md_escape(plan.label)}: {plan.kind}, layout '{ui.md_escape(plan.mapping.preset)}'"
     with st.expander(title, expanded=len(plans) == 1):
         sample = ingest.preview(store, plan, 10)
         personal = pii.detect(ingest.preview(store, plan, 200), plan.kind)
@@ -162,7 +164,8 @@ for i, plan in enumerate(plans):
             sample[column] = "•••"
         st.dataframe(sample, hide_index=True, height=220)
         if personal:
-            st.caption("Personal data, masked here: " + ", ".join(f"'{c}' ({k})" for c, k in personal.items())
+            st.caption("Personal data, masked here: " + ", ".join(f"'{ui.md_escape(c)}' ({k})"
+                                                                  for c, k in personal.items())
                        + ". Customer ids are stored as keyed hashes; the other columns are not stored.")
         if plan.mapping.preset == "olist":
             st.caption("Olist layout: the tables are joined for you; no mapping needed.")
@@ -208,7 +211,7 @@ check = b1.button("Check (dry run)", key="data_check", use_container_width=True)
 go = b2.button("Import", type="primary", key="data_import", use_container_width=True)
 if check or go:
     # Plans own temporary files that an import removes: plan again for each run.
-    fresh = ingest.plan_paths(store, paths, None if preset == "(detect)" else preset)
+    fresh = ingest.plan_paths(store, paths, None if preset == "(detect)" else preset, within=within)
     runs = [replace(f, mapping=e.mapping, kind=e.kind) for f, e in zip(fresh, edited)]
     bar = st.progress(0.0, text="Starting...")
     try:

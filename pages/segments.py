@@ -125,7 +125,7 @@ m4.metric("Stability", f"{min(stab['seeds'], stab['subsamples']):.2f}" if stab e
           help="Agreement (adjusted Rand index, 0-1) with reruns on other seeds and on 80% of the "
                "customers. Measure it on the 'Are they different?' tab.")
 for note in [*run.meta.get("problems", []), *data.notes]:
-    st.warning(note)
+    st.warning(ui.md_escape(note))
 if data.numeric.attrs.get("value_report"):
     with st.expander("How good are the predicted 12-month value and churn risk?"):
         st.write(" ".join(data.numeric.attrs["value_report"]))
@@ -150,8 +150,8 @@ if colour not in points:
 
 
 def profile_block(prof: profiles.GroupProfile, key: str) -> None:
-    st.markdown(f"**{prof.name}**")
-    st.write(prof.description)
+    st.markdown(f"**{ui.md_escape(prof.name)}**")  # names and descriptions quote imported labels
+    st.markdown(ui.md_escape(prof.description))
     a, b = st.columns(2)
     a.plotly_chart(segment_charts.lift_bars(prof.categories, "category", "Categories, against the shop"),
                    key=f"cat_{key}")

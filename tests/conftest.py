@@ -33,6 +33,17 @@ def trained_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def evil_labels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder with ``tests/evil_shop.py``'s shop, whose imported labels are Markdown and
+    HTML attacks (about 30 s), shared by the AppTest and browser checks of issue 15."""
+    import evil_shop
+    path = tmp_path_factory.mktemp("evil_labels")
+    with use_home(path):
+        evil_shop.build(path)
+    return path
+
+
 @pytest.fixture(scope="module")
 def demo_home(trained_demo: Path) -> Iterator[Path]:
     """``trained_demo`` as the data folder for a whole test module."""

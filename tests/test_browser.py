@@ -353,3 +353,46 @@ def test_no_request_leaves_this_computer(page, server: str) -> None:
     hosts = {urlparse(u).hostname for u in seen if urlparse(u).scheme not in ("data", "blob")}
     assert seen and hosts <= {"127.0.0.1", "localhost"}, sorted(u for u in seen if urlparse(u).hostname
                                                              not in ("127.0.0.1", "localhost"))
+
+
+ALL_PAGES = {**PAGES, "model": "model", "segments": "segments"}
+LINKING = ("src", "href", "xlink:href", "srcset", "poster", "data", "action")
+
+
+def test_imported_labels_fetch_nothing_and_link_nowhere(evil_labels: Path) -> None:
+    """Issue 15, in a real browser: a shop whose titles, categories, brands, channels, devices and
+    regions are Markdown images, links and HTML tags (``tests/evil_shop.py``). Every page is
+    opened; every request not to this computer is blocked and recorded - there must be none -
+    and no element may point an image or a link at the attacker's host."""
+    from urllib.parse import urlparse
+
+    from playwright.sync_api import sync_playwright
+    outside: list[str] = []
+    pointing: dict[str, list[str]] = {}
+
+    def guard(route) -> None:
+        url = route.request.url
+        if urlparse(url).scheme in ("data", "blob") or urlparse(url).hostname in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    with _serve(evil_labels) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            pg = browser.new_page(viewport={"width": 1400, "height": 1600})
+            pg.route("**/*", guard)
+            for name, path in ALL_PAGES.items():
+                _open(pg, f"{url}/{path}", f"labels-{name}")
+                assert _exceptions(pg) == [], name
+                found = pg.evaluate("""(names) => [...document.querySelectorAll('*')].flatMap(e =>
+                    names.map(n => e.getAttribute(n)).filter(v => v && v.includes('evil.example'))
+                         .map(v => e.tagName + ' ' + v + ' in '
+                              + (e.parentElement || e).outerHTML.slice(0, 400)))""", list(LINKING))
+                if found:
+                    pointing[name] = found
+        finally:
+            browser.close()
+    assert outside == [], outside
+    assert pointing == {}, pointing

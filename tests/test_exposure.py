@@ -182,3 +182,98 @@ def test_plotly_labels_are_escaped() -> None:
     fig = charts.top_products_bar(top)
     assert all("<" not in y for y in fig.data[0].y)
     assert all("<" not in str(c[0]) for c in fig.data[0].customdata)
+
+
+# -- item 2b: links inside an allowed folder (a typed folder's files are checked one by one) ------
+
+ORDERS = "order_id,timestamp,sku,qty,price\n1,2025-03-01 10:00,A,1,2.50\n"
+
+
+def _folder_with_links(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """An allowed-to-be folder with one real export and links to a file and a folder outside it."""
+    allowed = tmp_path / "exports"
+    allowed.mkdir()
+    (allowed / "orders.csv").write_text(ORDERS, encoding="utf-8")
+    outside = tmp_path / "private"
+    outside.mkdir()
+    (outside / "contacts.csv").write_text("customer_id,email,country\n7,someone@example.com,FR\n",
+                                          encoding="utf-8")
+    (allowed / "customers.csv").symlink_to(outside / "contacts.csv")
+    (allowed / "more").symlink_to(outside)
+    return allowed, outside / "contacts.csv", allowed / "customers.csv"
+
+
+def test_a_link_out_of_an_allowed_folder_is_refused_for_the_data_page(store, tmp_path: Path) -> None:
+    from core.guard import folders
+    from core.ingest import ingest
+    from core.ingest.plan import IngestError
+    allowed, secret, link = _folder_with_links(tmp_path)
+    folders.allow(allowed)
+    with pytest.raises(IngestError, match="outside the folders") as err:
+        ingest.plan_paths(store, [folders.check(allowed)], within=folders.check)
+    assert str(link) in str(err.value) and str(secret) in str(err.value)
+    (allowed / "customers.csv").unlink()  # the link to a folder is refused as well
+    with pytest.raises(IngestError, match="more"):
+        ingest.plan_paths(store, [allowed], within=folders.check)
+    (allowed / "more").unlink()
+    assert [p.label for p in ingest.plan_paths(store, [allowed], within=folders.check)]
+
+
+def test_the_cli_still_reads_links_in_a_folder(store, tmp_path: Path) -> None:
+    from core.ingest import ingest
+    allowed, _, _ = _folder_with_links(tmp_path)
+    (allowed / "more").unlink()
+    plans = ingest.plan_paths(store, [allowed])  # no `within`: the owner at their terminal
+    ingest.cleanup(plans)
+    assert len(plans) == 2
+
+
+def test_data_page_refuses_a_folder_with_a_link_out(small_demo: Path, tmp_path: Path) -> None:
+    from core.guard import folders
+    allowed, secret, link = _folder_with_links(tmp_path)
+    folders.allow(allowed)
+    at = _app()
+    at.switch_page("pages/data.py").run()
+    at.radio(key="data_how").set_value("A file or folder on this computer").run()
+    at.text_input(key="data_path").input(str(allowed)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [e.value for e in at.error]
+    assert any(str(link) in e and str(secret) in e for e in errors), errors
+    assert "data_check" not in [b.key for b in at.button]  # nothing previewed, nothing to import
+
+
+def test_plain_text_stops_directives_icons_latex_and_emoji() -> None:
+    from core.guard.plain import WORD_JOINER, plain_text
+    assert plain_text(":red[boom]") == "\\:red\\[boom\\]"
+    assert plain_text("$x^2$") == "\\$x^2\\$"
+    assert plain_text(":material/home:") == "\\:" + WORD_JOINER + "material/home\\:"
+    assert plain_text(":fire: sale") == "\\:" + WORD_JOINER + "fire\\: sale"  # no emoji made of it
+    assert plain_text("12:30") == "12\\:30"  # an ordinary colon only escaped
+
+
+def test_every_figure_escapes_the_labels_it_carries() -> None:
+    import numpy as np
+    import plotly.graph_objects as go
+
+    from core.shop.style import layout
+    evil = '<img src="http://evil.example/x.png">'
+    fig = go.Figure(go.Scatter(x=[1.0, 2.0], y=[evil, "<br>b"], name=evil, text=[evil, None],
+                               customdata=np.array([[evil, 3.0], ["ok", 4.0]], dtype=object),
+                               hovertemplate="<b>%{customdata[0]}</b><br>%{x}"))
+    fig.add_trace(go.Icicle(ids=["r", "a"], parents=["", "r"], labels=["all", evil]))
+    layout(fig, "t")
+    spec = fig.to_json()
+    assert "<img" not in spec.replace("\\u003c", "<") and "&lt;img" in spec
+    assert "&lt;br&gt;b" in spec
+    assert fig.data[0].hovertemplate.startswith("<b>")  # the code's own tags stay
+    assert list(fig.data[0].x) == [1.0, 2.0] and fig.data[0].customdata[0][1] == 3.0
+    assert list(fig.data[1].ids) == ["r", "a"]
+
+
+def test_plain_text_breaks_autolinks() -> None:
+    """GitHub autolinks are found in the parsed text (escapes undone): a word joiner breaks them."""
+    from core.guard.plain import WORD_JOINER, plain_text
+    assert "http\\:" + WORD_JOINER + "//evil" in plain_text("see http://evil.example")
+    assert "www" + WORD_JOINER + "\\." in plain_text("www.evil.example")
+    assert "@" + WORD_JOINER in plain_text("someone@evil.example")
+    assert plain_text("ok").replace(WORD_JOINER, "") == "ok"

@@ -111,8 +111,13 @@ def remember(tx: Any, plan: TablePlan) -> None:
     settings.put(tx, layout_key(plan.columns), json.dumps(plan.mapping.to_dict()))
 
 
-def plan_paths(store: Store, paths: list[Path | str], preset: str | None = None) -> list[TablePlan]:
-    """Plan files and folders. A folder is a set of related tables (Olist, shoplens, ...)."""
+def plan_paths(store: Store, paths: list[Path | str], preset: str | None = None,
+               within: Callable[[Path], Path] | None = None) -> list[TablePlan]:
+    """Plan files and folders. A folder is a set of related tables (Olist, shoplens, ...).
+
+    ``within`` (the Data page passes ``core.guard.folders.check``) is asked about every file a
+    folder would have read, after links are resolved: a link inside the folder that leads out of
+    the allowed folders is refused, naming the link. ``None`` (the CLI) reads anything given."""
     from core.ingest import olist
     plans: list[TablePlan] = []
     try:
@@ -121,6 +126,8 @@ def plan_paths(store: Store, paths: list[Path | str], preset: str | None = None)
             if not path.exists():
                 raise IngestError(f"{path} does not exist: check the path and try again.")
             if path.is_dir():
+                if within is not None:
+                    _check_folder(path, within)
                 if olist.is_olist_folder(path):
                     plans.extend(olist.plan_folder(store, path))
                     continue
@@ -138,6 +145,21 @@ def plan_paths(store: Store, paths: list[Path | str], preset: str | None = None)
         cleanup(plans)  # temporary copies of files planned before the failure
         raise
     return sorted(plans, key=lambda p: KIND_ORDER[p.kind])
+
+
+def _check_folder(folder: Path, within: Callable[[Path], Path]) -> None:
+    """Every entry of ``folder`` that planning could read (a supported name, a file or a link to
+    a folder) resolved and passed to ``within``; the first refusal as an ``IngestError``."""
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith(".") or entry.suffix.lower() not in SUPPORTED and not entry.is_symlink():
+            continue
+        try:
+            within(entry)
+        except ValueError as err:
+            raise IngestError(
+                f"{entry} in the folder {folder} is a link to {entry.resolve()}, outside the folders "
+                "this dashboard may read: nothing was read. Remove the link, copy the file itself into "
+                "the folder, or upload it instead.") from err
 
 
 def cleanup(plans: list[TablePlan]) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.guard.plain import plotly_text
 from core.shop import money
 from core.shop.style import PALETTE, layout
 
@@ -48,7 +47,7 @@ def breakdown_bar(df: pd.DataFrame, dimension: str, top: int = 12,
         df = pd.concat([df.head(top), rest], ignore_index=True)
     total = df["revenue"].sum() or 1.0
     fig = go.Figure(go.Bar(
-        x=df["revenue"], y=[plotly_text(v) for v in df["value"]], orientation="h", marker_color=PALETTE[0],
+        x=df["revenue"], y=[str(v) for v in df["value"]], orientation="h", marker_color=PALETTE[0],
         text=[f"{v / total:.0%}" for v in df["revenue"]], textposition="auto",
         customdata=df["orders"],
         hovertemplate="%{y}: " + money.hover("x", currency)
@@ -63,7 +62,7 @@ def places_map(df: pd.DataFrame, currency: str | None = None) -> go.Figure:
     size = df["revenue"].clip(lower=0)
     scale = (size / size.max() * 40 + 4) if len(df) and size.max() > 0 else 6
     fig = go.Figure(go.Scattergl(
-        x=df["lon"], y=df["lat"], mode="markers", text=[plotly_text(c) for c in df["country"]],
+        x=df["lon"], y=df["lat"], mode="markers", text=[str(c) for c in df["country"]],
         marker=dict(size=scale, color=PALETTE[1], opacity=0.55, line=dict(width=0)),
         customdata=df[["revenue", "customers"]].to_numpy(),
         hovertemplate=("%{text} (%{y:.1f}, %{x:.1f})<br>" + money.hover("customdata[0]", currency)
@@ -83,8 +82,8 @@ def product_labels(titles: pd.Series, ids: pd.Series, width: int = 40) -> list[s
 
 def top_products_bar(df: pd.DataFrame, currency: str | None = None) -> go.Figure:
     """Best sellers by net revenue, labelled with their category."""
-    labels = [plotly_text(t) for t in product_labels(df["title"], df["product_id"])]
-    categories = [plotly_text(c) for c in df["category"]]  # imported labels: no HTML in plotly
+    labels = product_labels(df["title"], df["product_id"])
+    categories = [str(c) for c in df["category"]]  # escaped with every label by layout()
     fig = go.Figure(go.Bar(
         x=df["revenue"], y=labels, orientation="h", marker_color=PALETTE[2],
         customdata=list(zip(categories, df["units"], strict=True)),
