@@ -1,7 +1,7 @@
 """The importer: a merchant's exports into the shop's store, whole or not at all.
 
     ingest.py     plan files or folders, preview, remap, and the one-transaction import
-    plan.py       TablePlan, Rejection, TableReport, ImportReport, IngestError (shared types)
+    plan.py       TablePlan, Rejection, TableReport, ImportReport, IngestError, ImportRefused
     readers.py    recognise a file: format (CSV, Parquet, Excel, JSON); the SQL that streams it
     text.py       plain text: encoding, delimiter / spaces / fixed width, header or not, copies
     presets.py    what each kind of table needs (Mapping), the known export layouts
@@ -15,5 +15,6 @@
     land.py       write a staged table into the shop's tables (suppression, objections, retention)
 
 Public face: ``ingest.plan_paths``, ``ingest.run_import``, ``ingest.import_paths``,
-``plan.ImportReport``, ``plan.IngestError``.
+``plan.ImportReport``, ``plan.IngestError`` (and ``plan.ImportRefused``: nothing accepted,
+nothing written, the report attached).
 """

@@ -23,7 +23,14 @@ from core.ingest import guess, pii, presets, readers, sanity
 from core.ingest.guess import Profile
 from core.ingest.land import land_table
 from core.ingest.load import stage_table
-from core.ingest.plan import ImportReport, IngestError, Progress, TablePlan, TableReport
+from core.ingest.plan import (
+    ImportRefused,
+    ImportReport,
+    IngestError,
+    Progress,
+    TablePlan,
+    TableReport,
+)
 from core.ingest.presets import Mapping
 from core.store import currency as shop_currency
 from core.store import settings
@@ -244,12 +251,18 @@ def run_import(store: Store, plans: list[TablePlan], dry_run: bool = False,
                 report.tables.append(table)
             report.import_id = import_id
             report.currency = shop_currency.currency(tx)
+            _refuse_if_nothing_accepted(report)  # raises inside: the transaction rolls back
             _record(tx, report, plans)
             if dry_run:
                 raise _DryRun
         report.committed = True
     except _DryRun:
         report.committed = False
+    except ImportRefused:
+        report.committed, report.import_id = False, None
+        report.seconds = round(time.perf_counter() - started, 3)
+        say(1.0, "Refused: nothing was imported")
+        raise
     except Exception as err:
         if is_duckdb_error(err):
             raise IngestError(_explain(err, plans)) from err
@@ -261,6 +274,29 @@ def run_import(store: Store, plans: list[TablePlan], dry_run: bool = False,
     log.info("import into %s: %d read, %d accepted, %d rejected in %.2fs", store.shop,
              report.lines_read, report.accepted, report.rejected, report.seconds)
     return report
+
+
+def _refuse_if_nothing_accepted(report: ImportReport) -> None:
+    """An import in which not one line of any file was accepted is refused: it writes nothing
+    (no ``imports`` row, no rejections). In a multi-file import where some file imports, a file
+    whose every line was rejected still lands its rejections with the rest. A dry run keeps its
+    report with the same words as a warning."""
+    if report.accepted + sum(t.returns for t in report.tables) > 0 or not report.tables:
+        return
+    parts = []
+    for t in report.tables:
+        first = t.rejections[0] if t.rejections else None
+        example = (f" (for example row {first.row}, column '{first.column}': {first.problem}"
+                   + (f"; {first.suggestion}" if first.suggestion else "") + ")") if first else ""
+        parts.append(f"{t.file}: every one of its {t.rejected:,} lines was rejected{example}")
+    text = ("; ".join(parts) + ". Nothing was imported and nothing was written. Check the "
+            "mapping (or the file's format) and import it again.")
+    report.refused = text
+    if report.dry_run:
+        for t in report.tables:
+            t.warnings.append(text)
+        return
+    raise ImportRefused(text, report)
 
 
 def _explain(err: BaseException, plans: list[TablePlan]) -> str:

@@ -19,6 +19,16 @@ class IngestError(ValueError):
     """An import that cannot start or must stop, with the file and what to do."""
 
 
+class ImportRefused(IngestError):
+    """Nothing in the import could be accepted (every line of every file was rejected): the
+    import is refused and writes nothing, not even its record or its rejections. ``report`` is
+    the uncommitted report, with every rejection, for the user to see why."""
+
+    def __init__(self, message: str, report: ImportReport) -> None:
+        super().__init__(message)
+        self.report = report
+
+
 @dataclass
 class TablePlan:
     """One table to import: what it is, how its columns map, and how to stream it."""
@@ -89,6 +99,7 @@ class ImportReport:
     dry_run: bool = False
     seconds: float = 0.0
     currency: str | None = None  # the shop's currency after the import (None: plain numbers)
+    refused: str | None = None  # why nothing was imported (``ImportRefused``), if so
 
     @property
     def accepted(self) -> int:
