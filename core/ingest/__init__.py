@@ -1,7 +1,8 @@
 """The importer: a merchant's exports into the shop's store, whole or not at all.
 
     ingest.py     plan files or folders, preview, remap, and the one-transaction import
-    plan.py       TablePlan, Rejection, TableReport, ImportReport, IngestError, ImportRefused
+    plan.py       TablePlan, Rejection, TableReport, ImportReport, IngestError, ImportRefused;
+                  the memory an import may use (SHOPLENS_IMPORT_MEMORY), out-of-memory advice
     readers.py    recognise a file: format (CSV, Parquet, Excel, JSON); the SQL that streams it
     text.py       plain text: encoding, delimiter / spaces / fixed width, header or not, copies
     presets.py    what each kind of table needs (Mapping), the known export layouts

@@ -30,6 +30,10 @@ from core.ingest.plan import (
     Progress,
     TablePlan,
     TableReport,
+    effective_memory_limit,
+    explain_out_of_memory,
+    import_memory_limit,
+    is_out_of_memory,
 )
 from core.ingest.presets import Mapping
 from core.store import currency as shop_currency
@@ -229,10 +233,12 @@ def run_import(store: Store, plans: list[TablePlan], dry_run: bool = False,
     started = time.perf_counter()
     say = progress or (lambda _f, _m: None)
     report = ImportReport(store.shop, [], dry_run=dry_run)
+    limit = None
     try:
         for plan in plans:
             check_plan(plan, where)
-        with store.transaction() as tx:
+        limit = effective_memory_limit(store, import_memory_limit())
+        with store.transaction(memory_limit=limit) as tx:
             import_id = int(tx.scalar("SELECT coalesce(max(import_id), 0) + 1 FROM imports"))
             for i, plan in enumerate(plans):
                 base, span = i / len(plans), 1 / len(plans)
@@ -264,6 +270,9 @@ def run_import(store: Store, plans: list[TablePlan], dry_run: bool = False,
         say(1.0, "Refused: nothing was imported")
         raise
     except Exception as err:
+        if is_duckdb_error(err) and is_out_of_memory(err) and limit:
+            names = ", ".join(p.label for p in plans)
+            raise IngestError(explain_out_of_memory(names, limit)) from err
         if is_duckdb_error(err):
             raise IngestError(_explain(err, plans)) from err
         raise
