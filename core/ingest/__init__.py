@@ -2,9 +2,12 @@
 
     ingest.py     plan files or folders, preview, remap, and the one-transaction import
     plan.py       TablePlan, Rejection, TableReport, ImportReport, IngestError, ImportRefused;
-                  the memory an import may use (SHOPLENS_IMPORT_MEMORY), out-of-memory advice
-    readers.py    recognise a file: format (CSV, Parquet, Excel, JSON); the SQL that streams it
-    text.py       plain text: encoding, delimiter / spaces / fixed width, header or not, copies
+                  refusals (nothing accepted, a mapped list/map column); the memory an import
+                  may use (SHOPLENS_IMPORT_MEMORY), out-of-memory advice
+    readers.py    recognise a file: format (CSV, Parquet, Excel, JSON); the SQL that streams it;
+                  Parquet structs as parent.child columns, list/map columns marked
+    text.py       plain text: encoding, delimiter / spaces / fixed width, header or not, copies,
+                  the longest line
     presets.py    what each kind of table needs (Mapping), the known export layouts
     guess.py      an unknown layout's columns from their names and contents, with confidence
     olist.py      the Olist multi-table layout (nine related files as one shop)

@@ -30,10 +30,13 @@ from core.ingest.plan import (
     Progress,
     TablePlan,
     TableReport,
+    check_nested,
     effective_memory_limit,
     explain_out_of_memory,
     import_memory_limit,
     is_out_of_memory,
+    nested_left_out,
+    refuse_if_nothing_accepted,
 )
 from core.ingest.presets import Mapping
 from core.store import currency as shop_currency
@@ -93,7 +96,8 @@ def profiles(store: Store, source: readers.Source) -> dict[str, Profile]:
     """What the first rows of each column look like (for guessing an unknown layout)."""
     frame = store.df("SELECT * FROM " + source.relation + " LIMIT " + str(PROFILE_ROWS),
                      source.params)
-    return {c: guess.profile(c, frame[c]) for c in source.columns if c in frame.columns}
+    return {c: guess.profile(c, frame[c]) for c in source.columns
+            if c in frame.columns and c not in source.nested}
 
 
 # -- remembered layouts ---------------------------------------------------------------------
@@ -186,6 +190,7 @@ ADVICE = {
 def check_plan(plan: TablePlan, where: str = "page") -> None:
     """Raise one clear error naming every required field without a column (with suggested
     columns) and what to do where the user is (``where``: "page" or "cli")."""
+    check_nested(plan, where)
     missing = plan.mapping.missing_required()
     if not missing:
         return
@@ -248,6 +253,7 @@ def run_import(store: Store, plans: list[TablePlan], dry_run: bool = False,
                 plan = pii.guard_plan(tx, plan, table)
                 check_plan(plan, where)
                 table.columns = dict(plan.mapping.columns)
+                table.warnings += nested_left_out(plan)
                 table.confidence = {f: c.confidence for f, c in plan.mapping.confidence.items()}
                 stage_table(tx, plan, table, store)
                 sanity.adopt_currency(tx, plan, table, store.shop, where)
@@ -257,7 +263,7 @@ def run_import(store: Store, plans: list[TablePlan], dry_run: bool = False,
                 report.tables.append(table)
             report.import_id = import_id
             report.currency = shop_currency.currency(tx)
-            _refuse_if_nothing_accepted(report)  # raises inside: the transaction rolls back
+            refuse_if_nothing_accepted(report)  # raises inside: the transaction rolls back
             _record(tx, report, plans)
             if dry_run:
                 raise _DryRun
@@ -283,29 +289,6 @@ def run_import(store: Store, plans: list[TablePlan], dry_run: bool = False,
     log.info("import into %s: %d read, %d accepted, %d rejected in %.2fs", store.shop,
              report.lines_read, report.accepted, report.rejected, report.seconds)
     return report
-
-
-def _refuse_if_nothing_accepted(report: ImportReport) -> None:
-    """An import in which not one line of any file was accepted is refused: it writes nothing
-    (no ``imports`` row, no rejections). In a multi-file import where some file imports, a file
-    whose every line was rejected still lands its rejections with the rest. A dry run keeps its
-    report with the same words as a warning."""
-    if report.accepted + sum(t.returns for t in report.tables) > 0 or not report.tables:
-        return
-    parts = []
-    for t in report.tables:
-        first = t.rejections[0] if t.rejections else None
-        example = (f" (for example row {first.row}, column '{first.column}': {first.problem}"
-                   + (f"; {first.suggestion}" if first.suggestion else "") + ")") if first else ""
-        parts.append(f"{t.file}: every one of its {t.rejected:,} lines was rejected{example}")
-    text = ("; ".join(parts) + ". Nothing was imported and nothing was written. Check the "
-            "mapping (or the file's format) and import it again.")
-    report.refused = text
-    if report.dry_run:
-        for t in report.tables:
-            t.warnings.append(text)
-        return
-    raise ImportRefused(text, report)
 
 
 def _explain(err: BaseException, plans: list[TablePlan]) -> str:

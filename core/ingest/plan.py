@@ -1,7 +1,7 @@
 """What an import is made of and what it reports: the plan of one table, a rejected line, the
-report of one table and of the whole import, the error that stops one, and the memory an
-import may use. Shared by every step of ``core.ingest`` (planning, staging, landing), so none
-of them imports another's code for its types.
+report of one table and of the whole import, the errors that stop one (a mapped list/map column,
+nothing accepted), and the memory an import may use. Shared by every step of ``core.ingest``
+(planning, staging, landing), so none of them imports another's code for its types.
 
 The memory an import may use (DuckDB's ``memory_limit`` while it runs): with no limit DuckDB
 takes up to 80% of the computer's memory, and a big export on a small laptop leaves nothing
@@ -135,6 +135,58 @@ class ImportReport:
             table["rejections"] = table["rejections"][:rejections]
         out.update(accepted=self.accepted, rejected=self.rejected, lines_read=self.lines_read)
         return out
+
+
+# -- refusals -------------------------------------------------------------------------------
+
+def nested_columns(plan: TablePlan) -> dict[str, str]:
+    """The plan's list and map columns (Parquet), each with what it holds."""
+    return {c: what for source in plan.sources for c, what in source.nested.items()}
+
+
+def check_nested(plan: TablePlan, where: str) -> None:
+    """Refuse a list or map column mapped to a field, naming the file and the column, with what
+    to do where the user is (``where``: "page" or "cli")."""
+    nested = nested_columns(plan)
+    for f, column in plan.mapping.columns.items():
+        if column in nested:
+            undo = ("choose '(not in this file)' or another column for it in the mapping editor"
+                    if where == "page" else f"map it to another column with --map {f}=COLUMN, "
+                    f"or leave it out with --map {f}=")
+            raise IngestError(
+                f"{plan.label}: column {column!r} holds {nested[column]} (a nested Parquet "
+                f"column), which cannot be imported as '{f}': {undo}, or export {column!r} as "
+                "plain values (one per row).")
+
+
+def nested_left_out(plan: TablePlan) -> list[str]:
+    """Report notes for the list and map columns no field is mapped to."""
+    used = set(plan.mapping.columns.values())
+    return [f"Column {c!r} holds {what} (a nested Parquet column) and was left out: no field is "
+            "mapped to it." for c, what in nested_columns(plan).items() if c not in used]
+
+
+def refuse_if_nothing_accepted(report: ImportReport) -> None:
+    """An import in which not one line of any file was accepted is refused: it writes nothing
+    (no ``imports`` row, no rejections). In a multi-file import where some file imports, a file
+    whose every line was rejected still lands its rejections with the rest. A dry run keeps its
+    report with the same words as a warning."""
+    if report.accepted + sum(t.returns for t in report.tables) > 0 or not report.tables:
+        return
+    parts = []
+    for t in report.tables:
+        first = t.rejections[0] if t.rejections else None
+        example = (f" (for example row {first.row}, column '{first.column}': {first.problem}"
+                   + (f"; {first.suggestion}" if first.suggestion else "") + ")") if first else ""
+        parts.append(f"{t.file}: every one of its {t.rejected:,} lines was rejected{example}")
+    text = ("; ".join(parts) + ". Nothing was imported and nothing was written. Check the "
+            "mapping (or the file's format) and import it again.")
+    report.refused = text
+    if report.dry_run:
+        for t in report.tables:
+            t.warnings.append(text)
+        return
+    raise ImportRefused(text, report)
 
 
 # -- the memory an import may use -----------------------------------------------------------

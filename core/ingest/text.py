@@ -182,3 +182,25 @@ def split_to_tsv(path: Path, encoding: str, gz: bool, layout: str, cuts: list[in
             "again as UTF-8 and import it again."
         ) from err
     return out
+
+
+def longest_line(path: Path, limit: int) -> tuple[int, int]:
+    """(1-based number, bytes) of the first line of ``path`` (plain or gzipped) over ``limit``
+    bytes, else of the longest."""
+    with open(path, "rb") as raw:
+        gz = raw.read(2) == b"\x1f\x8b"
+    best, length, line = (1, 0), 0, 1
+    with (gzip.open(path, "rb") if gz else open(path, "rb")) as fh:
+        while chunk := fh.read(8 << 20):
+            start = 0
+            while (end := chunk.find(b"\n", start)) >= 0:
+                length += end - start
+                if length > best[1]:
+                    best = (line, length)
+                if length > limit:
+                    return best
+                line, length, start = line + 1, 0, end + 1
+            length += len(chunk) - start
+    if length > best[1]:
+        best = (line, length)
+    return best
