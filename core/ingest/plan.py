@@ -21,11 +21,12 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from core.ingest import readers
 from core.ingest.presets import Mapping
-from core.store.store import Store
+from core.store.store import Store, Transaction, quote_ident
 
 Progress = Callable[[float, str], None]
 
@@ -187,6 +188,23 @@ def refuse_if_nothing_accepted(report: ImportReport) -> None:
             t.warnings.append(text)
         return
     raise ImportRefused(text, report)
+
+
+def refuse_swallowed(tx: Transaction, plan: TablePlan, table: str, path: Path) -> None:
+    """A quote that never closes, or a line over the limit, swallows the lines after it: they
+    would silently go missing from the report, so the import stops and names the line."""
+    line, message = tx.rows(
+        "SELECT min(line), min(error_message) FROM " + quote_ident(table) + " WHERE error_message "
+        "ILIKE '%unterminated quote%' OR error_message ILIKE '%maximum line size%'")[0]
+    if line is None:
+        return
+    if "line size" in str(message).lower():
+        raise IngestError(readers.explain_read_error(RuntimeError(message), path)
+                          + " Nothing was written.")
+    raise IngestError(
+        f"{plan.label}: line {int(line):,} opens a quote (\") that never closes, so every line "
+        "after it would read as one field. Close or remove the quote on that line (or save the "
+        "file again from the spreadsheet) and import it again. Nothing was written.")
 
 
 # -- the memory an import may use -----------------------------------------------------------

@@ -159,10 +159,12 @@ def _csv_source(path: Path, sample: bytes, gz: bool) -> Source:
         delimiter = layout
     if not header:
         notes.append("no header row: columns named column_1, column_2, ...")
-    params = {"path": str(target), "delim": delimiter, "names": columns}
+    # Every setting is given and nothing is sniffed: DuckDB's sniffer refuses a small file
+    # with one broken line (a surplus field, an unclosed quote) that is only to be rejected.
+    params = {"path": str(target), "delim": delimiter, "columns": dict.fromkeys(columns, "VARCHAR")}
     relation = (
-        f"read_csv($path, delim=$delim, header={'true' if header else 'false'}, names=$names, "
-        "all_varchar=true, skip=0, quote='\"', escape='\"', store_rejects=true, "
+        f"read_csv($path, delim=$delim, header={'true' if header else 'false'}, "
+        "auto_detect=false, columns=$columns, skip=0, quote='\"', escape='\"', store_rejects=true, "
         "rejects_table='csv_rejects', rejects_scan='csv_scans', "
         f"max_line_size={MAX_LINE_BYTES}, buffer_size={CSV_BUFFER_BYTES}"
         + (", compression='gzip')" if gz and target == path else ")")

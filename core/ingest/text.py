@@ -86,7 +86,10 @@ def text_layout(text: str, source: str) -> tuple[str, list[int] | None]:
     try:
         delim = sniff_delimiter(text, source)
         rows = list(csv.reader(lines, delimiter=delim))
-        if rows and len(rows[0]) >= 2 and sum(len(r) == len(rows[0]) for r in rows) >= 0.9 * len(rows):
+        # One broken line (a surplus field, an unclosed quote) does not make a small file
+        # anything else: it is rejected with its line number when the file is read.
+        bad = sum(len(r) != len(rows[0]) for r in rows) if rows else 0
+        if rows and len(rows[0]) >= 2 and (bad <= 0.1 * len(rows) or bad <= 1):
             return delim, None
     except SourceError:
         delim = None
