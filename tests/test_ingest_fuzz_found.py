@@ -44,3 +44,26 @@ def test_one_broken_line_in_a_small_file_keeps_its_delimiter(store: Store, write
     table = ingest.import_paths(store, [write_file("orders.csv", text)]).tables[0]
     assert table.kind == "events" and table.columns["order_id"] == "Order ID"
     assert (table.accepted, table.rejected) == (2, 1)
+
+
+def test_every_line_broken_in_a_delimited_file_is_not_read_as_spaces(store: Store,
+                                                                      write_file) -> None:
+    # Every data line one field short: the file was read as separated by spaces ("ORDER ID",
+    # the dates' time) and every line became a customer named by half a header.
+    text = ("CREATED_AT;ORDER ID;CUSTOMER_ID;QTY;PRICE;SKU\n2020-02-19 08:33:00;1000;c0;4;1214.04\n"
+            "2022-10-19 03:25:00;1000;c0;5;-Infinity\n")
+    with pytest.raises(IngestError, match="every one of its 2 lines was rejected"):
+        ingest.import_paths(store, [write_file("orders.csv", text)])
+    assert counts(store)["customers"] == 0
+
+
+def test_a_known_layout_with_its_own_spelling_of_a_field_maps_it(store: Store,
+                                                                 write_file) -> None:
+    # UCI Online Retail's names but "qty": the layout matched, the quantity column stayed
+    # unmapped, and every line was taken for one unit (revenue 135.16 where the file says 534.98).
+    text = ("Customer ID|StockCode|qty|InvoiceNo|InvoiceDate|Unit Price\n"
+            "c2|S00|2|1000|11/09/2021|2.83\nc4|S22|4|1001|05/16/2022|132.33\n")
+    table = ingest.import_paths(store, [write_file("orders.csv", text)]).tables[0]
+    assert table.columns["quantity"] == "qty"
+    revenue = store.scalar("SELECT sum(quantity * unit_price) FROM events")
+    assert abs(revenue - (2 * 2.83 + 4 * 132.33)) < 1e-9

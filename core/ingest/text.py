@@ -91,6 +91,8 @@ def text_layout(text: str, source: str) -> tuple[str, list[int] | None]:
         bad = sum(len(r) != len(rows[0]) for r in rows) if rows else 0
         if rows and len(rows[0]) >= 2 and (bad <= 0.1 * len(rows) or bad <= 1):
             return delim, None
+        if rows and len(rows[0]) >= 3 and all(delim in ln for ln in lines):
+            return delim, None  # a header of 3+ names by it, and it on every line: broken lines
     except SourceError:
         delim = None
     widths = [len(ln.split()) for ln in lines]
