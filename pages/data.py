@@ -9,7 +9,7 @@ import streamlit as st
 import ui
 from core.guard import folders
 from core.ingest import ingest, pii, presets
-from core.ingest.plan import ImportReport, IngestError, TablePlan
+from core.ingest.plan import ImportRefused, ImportReport, IngestError, TablePlan
 from core.shop import overview
 from core.store import config
 from core.store.store import StoreError
@@ -106,7 +106,8 @@ def show_last(names: list[str]) -> None:
         st.success(f"Imported {result.accepted:,} lines into {store.shop} in "
                    f"{result.seconds:.1f}s.")
     else:
-        st.error("Nothing could be imported: see the rejected rows below.")
+        st.error(ui.md_escape(result.refused) if result.refused
+                 else "Nothing could be imported: see the rejected rows below.")
     show_report(result)
 
 
@@ -217,6 +218,8 @@ if check or go:
     try:
         result = ingest.run_import(store, runs, dry_run=check and not go,
                                    progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
+    except ImportRefused as err:  # nothing written: its report (every rejection) is shown below
+        result = err.report
     except IngestError as err:
         bar.empty()
         st.error(str(err))

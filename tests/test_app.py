@@ -93,6 +93,28 @@ def test_data_page_checks_and_imports_a_file(shop_home: Path, tmp_path: Path) ->
     assert any("Imported 2 lines" in s.value for s in at.success)
 
 
+def test_data_page_shows_a_refused_import_with_its_rejections(shop_home: Path,
+                                                              tmp_path: Path) -> None:
+    csv = tmp_path / "refused.csv"
+    csv.write_text("Order,Date,SKU,Qty,Price,Customer\n"
+                   "9101,2025-06-01 10:00,NEW-1,x,19.90,c1\n9102,2025-06-02 11:00,NEW-1,y,19.90,c2\n",
+                   encoding="utf-8")
+    from core.guard import folders
+    folders.allow(tmp_path)
+    at = _app()
+    at.switch_page("pages/data.py").run()
+    history = [e.label for e in at.expander if e.label.startswith("Import history")]
+    at.radio(key="data_how").set_value("A file or folder on this computer").run()
+    at.text_input(key="data_path").input(str(csv)).run()
+    at.button(key="data_import").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("every one of its 2 lines was rejected" in e.value and "nothing was written"
+               in e.value for e in at.error), [e.value for e in at.error]
+    assert _metric(at, "Rejected") == "2"  # the report, row by row, though nothing landed
+    assert len(at.dataframe) >= 2  # the preview and the rejected rows
+    assert [e.label for e in at.expander if e.label.startswith("Import history")] == history
+
+
 def test_switching_shop_resets_filters_and_shows_that_shop(shop_home: Path) -> None:
     at = _app()
     demo_orders = _metric(at, "Orders")

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from core.ingest import ingest, presets
-from core.ingest.plan import ImportReport, IngestError
+from core.ingest.plan import ImportRefused, ImportReport, IngestError
 from core.store import config, currency
 from core.store.store import Store, StoreError
 
@@ -169,8 +169,12 @@ def cmd_import(args: argparse.Namespace) -> int:
             except BaseException:
                 ingest.cleanup(plans)
                 raise
-        report = ingest.run_import(store, plans, dry_run=args.dry_run,
-                                   progress=progress(args.json), where="cli")
+        try:
+            report = ingest.run_import(store, plans, dry_run=args.dry_run,
+                                       progress=progress(args.json), where="cli")
+        except ImportRefused as err:  # nothing written: the report still says why, row by row
+            print(f"shoplens: {err}", file=sys.stderr)
+            report = err.report
     finally:
         store.close()
         if args.dry_run and new_shop:

@@ -23,7 +23,21 @@ from core.ingest import guess, pii, presets, readers, sanity
 from core.ingest.guess import Profile
 from core.ingest.land import land_table
 from core.ingest.load import stage_table
-from core.ingest.plan import ImportReport, IngestError, Progress, TablePlan, TableReport
+from core.ingest.plan import (
+    ImportRefused,
+    ImportReport,
+    IngestError,
+    Progress,
+    TablePlan,
+    TableReport,
+    check_nested,
+    effective_memory_limit,
+    explain_out_of_memory,
+    import_memory_limit,
+    is_out_of_memory,
+    nested_left_out,
+    refuse_if_nothing_accepted,
+)
 from core.ingest.presets import Mapping
 from core.store import currency as shop_currency
 from core.store import settings
@@ -82,7 +96,8 @@ def profiles(store: Store, source: readers.Source) -> dict[str, Profile]:
     """What the first rows of each column look like (for guessing an unknown layout)."""
     frame = store.df("SELECT * FROM " + source.relation + " LIMIT " + str(PROFILE_ROWS),
                      source.params)
-    return {c: guess.profile(c, frame[c]) for c in source.columns if c in frame.columns}
+    return {c: guess.profile(c, frame[c]) for c in source.columns
+            if c in frame.columns and c not in source.nested}
 
 
 # -- remembered layouts ---------------------------------------------------------------------
@@ -197,6 +212,7 @@ ADVICE = {
 def check_plan(plan: TablePlan, where: str = "page") -> None:
     """Raise one clear error naming every required field without a column (with suggested
     columns) and what to do where the user is (``where``: "page" or "cli")."""
+    check_nested(plan, where)
     missing = plan.mapping.missing_required()
     if not missing:
         return
@@ -244,10 +260,12 @@ def run_import(store: Store, plans: list[TablePlan], dry_run: bool = False,
     started = time.perf_counter()
     say = progress or (lambda _f, _m: None)
     report = ImportReport(store.shop, [], dry_run=dry_run)
+    limit = None
     try:
         for plan in plans:
             check_plan(plan, where)
-        with store.transaction() as tx:
+        limit = effective_memory_limit(store, import_memory_limit())
+        with store.transaction(memory_limit=limit) as tx:
             import_id = int(tx.scalar("SELECT coalesce(max(import_id), 0) + 1 FROM imports"))
             for i, plan in enumerate(plans):
                 base, span = i / len(plans), 1 / len(plans)
@@ -257,6 +275,7 @@ def run_import(store: Store, plans: list[TablePlan], dry_run: bool = False,
                 plan = pii.guard_plan(tx, plan, table)
                 check_plan(plan, where)
                 table.columns = dict(plan.mapping.columns)
+                table.warnings += nested_left_out(plan)
                 table.confidence = {f: c.confidence for f, c in plan.mapping.confidence.items()}
                 stage_table(tx, plan, table, store)
                 sanity.adopt_currency(tx, plan, table, store.shop, where)
@@ -266,13 +285,22 @@ def run_import(store: Store, plans: list[TablePlan], dry_run: bool = False,
                 report.tables.append(table)
             report.import_id = import_id
             report.currency = shop_currency.currency(tx)
+            refuse_if_nothing_accepted(report)  # raises inside: the transaction rolls back
             _record(tx, report, plans)
             if dry_run:
                 raise _DryRun
         report.committed = True
     except _DryRun:
         report.committed = False
+    except ImportRefused:
+        report.committed, report.import_id = False, None
+        report.seconds = round(time.perf_counter() - started, 3)
+        say(1.0, "Refused: nothing was imported")
+        raise
     except Exception as err:
+        if is_duckdb_error(err) and is_out_of_memory(err) and limit:
+            names = ", ".join(p.label for p in plans)
+            raise IngestError(explain_out_of_memory(names, limit)) from err
         if is_duckdb_error(err):
             raise IngestError(_explain(err, plans)) from err
         raise

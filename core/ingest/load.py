@@ -15,6 +15,7 @@ import pandas as pd
 
 from core.ingest import checks, pii, sanity
 from core.ingest.checks import FIELD_TYPES, RULES
+from core.ingest.plan import refuse_swallowed
 from core.ingest.presets import FIELDS, SPEND_ONLY_PRODUCT, SPEND_ONLY_TITLE
 from core.store import pseudonym
 from core.store.store import Store, Transaction, quote_ident
@@ -314,10 +315,11 @@ def _count(tx: Transaction, plan: TablePlan, report: TableReport, fixes: dict[st
 def _malformed_lines(tx: Transaction, plan: TablePlan) -> int:
     """Lines DuckDB's CSV reader could not split; fold them into ``rj`` with true line numbers."""
     total = 0
-    for table in plan.rejects_tables:
+    for i, table in enumerate(plan.rejects_tables):
         exists = tx.scalar("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table])
         if not exists:
             continue
+        refuse_swallowed(tx, plan, table, plan.sources[min(i, len(plan.sources) - 1)].path)
         # DuckDB logs one reject per problem (a line with two surplus fields twice): one per line.
         # The raw line is not kept: it may hold names or e-mails. DuckDB's message says what
         # is wrong with it ("Expected Number of Columns: 8 Found: 9").

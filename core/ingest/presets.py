@@ -208,8 +208,13 @@ def _find(columns: list[str], spellings: tuple[str, ...]) -> str | None:
 
 
 def _from_preset(preset: Preset, columns: list[str]) -> Mapping:
-    found = {f: _find(columns, sp) for f, sp in preset.columns.items()}
-    return Mapping(preset.kind, {f: c for f, c in found.items() if c}, preset.name,
+    found = {f: c for f, sp in preset.columns.items() if (c := _find(columns, sp))}
+    missing = [f for f in preset.columns if f not in found]
+    if missing:  # a field this export spells its own way (UCI names with "qty"): by its name
+        rest = [c for c in columns if c not in found.values()]
+        found |= {f: ch.column for f, ch in guess.choose(missing, rest, {}).items()
+                  if ch.score >= 1.0}
+    return Mapping(preset.kind, found, preset.name,
                    dict(preset.constants), preset.cancel_prefix, preset.non_product_pattern,
                    preset.fill_by_order)
 

@@ -24,6 +24,7 @@ from core.ingest.text import (
     SourceError,
     detect_encoding,
     has_header,
+    longest_line,
     split_line,
     split_to_tsv,
     text_layout,
@@ -66,6 +67,7 @@ class Source:
     notes: list[str] = field(default_factory=list)
     temp_files: list[Path] = field(default_factory=list)
     header: bool = True  # the first line names the columns (else line 1 is the first row)
+    nested: dict[str, str] = field(default_factory=dict)  # list/map column -> "lists" | "maps"
 
     @property
     def name(self) -> str:
@@ -115,33 +117,12 @@ def explain_read_error(err: BaseException, path: Path) -> str:
     """Advice for DuckDB failing to read ``path``: the real line of an over-long line."""
     text = str(err).split("\n")[0]
     if "Maximum line size" in str(err):
-        number, size = _longest_line(path)
+        number, size = longest_line(path, MAX_LINE_BYTES)
         return (f"{path.name}: line {number:,} is {size / 1e6:,.1f} MB long, over the limit of "
                 f"{MAX_LINE_BYTES / 1e6:,.0f} MB per line. A field whose quote never closes makes "
                 "one line of the rest of the file: check the quotes on that line, or split "
                 "very long texts out of the export.")
     return f"{path.name} could not be read: {text.removeprefix('Invalid Input Error: ')}"
-
-
-def _longest_line(path: Path) -> tuple[int, int]:
-    """(1-based number, bytes) of the first line over ``MAX_LINE_BYTES``, else the longest."""
-    with open(path, "rb") as raw:
-        gz = raw.read(2) == b"\x1f\x8b"
-    best, length, line = (1, 0), 0, 1
-    with (gzip.open(path, "rb") if gz else open(path, "rb")) as fh:
-        while chunk := fh.read(8 << 20):
-            start = 0
-            while (end := chunk.find(b"\n", start)) >= 0:
-                length += end - start
-                if length > best[1]:
-                    best = (line, length)
-                if length > MAX_LINE_BYTES:
-                    return best
-                line, length, start = line + 1, 0, end + 1
-            length += len(chunk) - start
-    if length > best[1]:
-        best = (line, length)
-    return best
 
 
 def _csv_source(path: Path, sample: bytes, gz: bool) -> Source:
@@ -178,10 +159,12 @@ def _csv_source(path: Path, sample: bytes, gz: bool) -> Source:
         delimiter = layout
     if not header:
         notes.append("no header row: columns named column_1, column_2, ...")
-    params = {"path": str(target), "delim": delimiter, "names": columns}
+    # Every setting is given and nothing is sniffed: DuckDB's sniffer refuses a small file
+    # with one broken line (a surplus field, an unclosed quote) that is only to be rejected.
+    params = {"path": str(target), "delim": delimiter, "columns": dict.fromkeys(columns, "VARCHAR")}
     relation = (
-        f"read_csv($path, delim=$delim, header={'true' if header else 'false'}, names=$names, "
-        "all_varchar=true, skip=0, quote='\"', escape='\"', store_rejects=true, "
+        f"read_csv($path, delim=$delim, header={'true' if header else 'false'}, "
+        "auto_detect=false, columns=$columns, skip=0, quote='\"', escape='\"', store_rejects=true, "
         "rejects_table='csv_rejects', rejects_scan='csv_scans', "
         f"max_line_size={MAX_LINE_BYTES}, buffer_size={CSV_BUFFER_BYTES}"
         + (", compression='gzip')" if gz and target == path else ")")
@@ -270,7 +253,8 @@ def open_source(path: Path | str, describe: Any = None) -> Source:
             )
     if sample.startswith(b"PAR1"):
         relation, params = "read_parquet($path)", {"path": str(path)}
-        return Source(path, "parquet", _describe(describe, relation, params, path), relation, params)
+        columns = _describe(describe, relation, params, path)
+        return _flatten_parquet(Source(path, "parquet", columns, relation, params))
     if sample.startswith(b"PK\x03\x04"):
         if b"xl/" in sample[:4096] or path.suffix.lower() == ".xlsx":
             return _xlsx_source(path)
@@ -297,6 +281,52 @@ def open_source(path: Path | str, describe: Any = None) -> Source:
             "the data as CSV, Excel .xlsx, Parquet or JSON lines."
         )
     return _csv_source(path, sample, gz)
+
+
+def _flatten_parquet(source: Source) -> Source:
+    """A Parquet file's struct columns as one column per field, named ``parent.child`` (nested
+    structs recursively), so the mapping can offer them; list and map columns stay as they are
+    and are marked in ``source.nested`` (the importer refuses to map them, and says it left them
+    out otherwise). A file without nesting keeps its plain ``read_parquet``."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from core.store.store import quote_ident
+
+    try:
+        schema = pq.read_schema(source.path)
+    except (pa.ArrowException, OSError) as err:  # DuckDB read it: leave it to DuckDB
+        log.info("%s: no Arrow schema (%s); read as DuckDB sees it", source.name, err)
+        return source
+    if [f.name for f in schema] != source.columns:
+        return source
+    leaves: list[tuple[str, str, Any]] = []  # (name, SQL expression, Arrow type)
+
+    def walk(name: str, expr: str, typ: Any) -> None:
+        if pa.types.is_struct(typ) and typ.num_fields:
+            for child in typ:
+                walk(f"{name}.{child.name}", f"({expr}).{quote_ident(child.name)}", child.type)
+        else:
+            leaves.append((name, expr, typ))
+
+    for f in schema:
+        walk(f.name, quote_ident(f.name), f.type)
+    for name, _expr, typ in leaves:
+        if pa.types.is_map(typ):
+            source.nested[name] = "maps"
+        elif pa.types.is_list(typ) or pa.types.is_large_list(typ) or pa.types.is_fixed_size_list(typ):
+            source.nested[name] = "lists"
+    if len(leaves) == len(schema):
+        source.columns = [f.name for f in schema]
+        return source
+    names = _unique_names([name for name, _e, _t in leaves])
+    source.nested = {new: source.nested[old] for new, (old, _e, _t) in zip(names, leaves)
+                     if old in source.nested}
+    select = ", ".join(f"{expr} AS {quote_ident(new)}" for new, (_n, expr, _t) in zip(names, leaves))
+    source.columns = names
+    source.relation = f"(SELECT {select} FROM read_parquet($path))"
+    source.notes.append("struct columns read as one column per field (parent.child)")
+    return source
 
 
 def _describe(describe: Any, relation: str, params: dict[str, Any], path: Path) -> list[str]:

@@ -86,8 +86,13 @@ def text_layout(text: str, source: str) -> tuple[str, list[int] | None]:
     try:
         delim = sniff_delimiter(text, source)
         rows = list(csv.reader(lines, delimiter=delim))
-        if rows and len(rows[0]) >= 2 and sum(len(r) == len(rows[0]) for r in rows) >= 0.9 * len(rows):
+        # One broken line (a surplus field, an unclosed quote) does not make a small file
+        # anything else: it is rejected with its line number when the file is read.
+        bad = sum(len(r) != len(rows[0]) for r in rows) if rows else 0
+        if rows and len(rows[0]) >= 2 and (bad <= 0.1 * len(rows) or bad <= 1):
             return delim, None
+        if rows and len(rows[0]) >= 3 and all(delim in ln for ln in lines):
+            return delim, None  # a header of 3+ names by it, and it on every line: broken lines
     except SourceError:
         delim = None
     widths = [len(ln.split()) for ln in lines]
@@ -182,3 +187,25 @@ def split_to_tsv(path: Path, encoding: str, gz: bool, layout: str, cuts: list[in
             "again as UTF-8 and import it again."
         ) from err
     return out
+
+
+def longest_line(path: Path, limit: int) -> tuple[int, int]:
+    """(1-based number, bytes) of the first line of ``path`` (plain or gzipped) over ``limit``
+    bytes, else of the longest."""
+    with open(path, "rb") as raw:
+        gz = raw.read(2) == b"\x1f\x8b"
+    best, length, line = (1, 0), 0, 1
+    with (gzip.open(path, "rb") if gz else open(path, "rb")) as fh:
+        while chunk := fh.read(8 << 20):
+            start = 0
+            while (end := chunk.find(b"\n", start)) >= 0:
+                length += end - start
+                if length > best[1]:
+                    best = (line, length)
+                if length > limit:
+                    return best
+                line, length, start = line + 1, 0, end + 1
+            length += len(chunk) - start
+    if length > best[1]:
+        best = (line, length)
+    return best

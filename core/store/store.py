@@ -71,6 +71,7 @@ class Store:
         self._gate = threading.Condition()  # compaction waits for open cursors and holds off new ones
         self._open_cursors = 0
         self._swapping = False
+        self.memory_limit: str | None = None  # as given to ``open``; None: DuckDB's default
 
     @classmethod
     def open(
@@ -87,6 +88,7 @@ class Store:
             raise _explain_open_error(path, err) from err
         scratch.sweep_once()  # copies left by a killed import hold whole exports: gone at start
         store = cls(con, path, shop, read_only)
+        store.memory_limit = memory_limit
         if not read_only:
             # this process holds the file: a rewrite's copy beside it is an interrupted one's
             path.with_name(f".{path.stem}.compact.duckdb").unlink(missing_ok=True)
@@ -125,18 +127,28 @@ class Store:
             tx.execute(sql, params)
 
     @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
-        """All or nothing: commit when the block ends, roll back if it raises."""
+    def transaction(self, memory_limit: int | None = None) -> Iterator[Transaction]:
+        """All or nothing: commit when the block ends, roll back if it raises. With
+        ``memory_limit`` (bytes), the database runs under that limit until the block has ended
+        (a database-wide setting: set and put back under the write lock)."""
         if self.read_only:
             raise StoreError(f"Shop {self.shop!r} is open read-only.")
         with self._write_lock, self._cursor() as cur:
-            cur.execute("BEGIN TRANSACTION")
+            if memory_limit is not None:  # SET takes no parameters: an int, never user text
+                cur.execute(f"SET memory_limit = '{int(memory_limit)}B'")
             try:
-                yield Transaction(cur)
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
-            cur.execute("COMMIT")
+                cur.execute("BEGIN TRANSACTION")
+                try:
+                    yield Transaction(cur)
+                except BaseException:
+                    cur.execute("ROLLBACK")
+                    raise
+                cur.execute("COMMIT")
+            finally:
+                if memory_limit is not None:  # back to the limit the store was opened with
+                    own = self.memory_limit
+                    ok = own is not None and re.fullmatch(r"[0-9.]+ ?[KMGTP]?i?B", own, re.I)
+                    cur.execute(f"SET memory_limit = '{own}'" if ok else "RESET memory_limit")
 
     @contextmanager
     def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
