@@ -15,6 +15,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -378,21 +379,38 @@ def test_imported_labels_fetch_nothing_and_link_nowhere(evil_labels: Path) -> No
             outside.append(url)
             route.abort()
 
-    with _serve(evil_labels) as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    def visit() -> None:
+        with _serve(evil_labels) as url, sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            try:
+                pg = browser.new_page(viewport={"width": 1400, "height": 1600})
+                pg.route("**/*", guard)
+                for name, path in ALL_PAGES.items():
+                    _open(pg, f"{url}/{path}", f"labels-{name}")
+                    assert _exceptions(pg) == [], name
+                    found = pg.evaluate("""(names) => [...document.querySelectorAll('*')].flatMap(e =>
+                        names.map(n => e.getAttribute(n)).filter(v => v && v.includes('evil.example'))
+                             .map(v => e.tagName + ' ' + v + ' in '
+                                  + (e.parentElement || e).outerHTML.slice(0, 400)))""", list(LINKING))
+                    if found:
+                        pointing[name] = found
+            finally:
+                browser.close()
+
+    # In a thread of its own: building the shop (training, segments) can leave an asyncio
+    # loop set on the test thread, and Playwright's sync API refuses to run inside one.
+    failure: list[BaseException] = []
+
+    def run() -> None:
         try:
-            pg = browser.new_page(viewport={"width": 1400, "height": 1600})
-            pg.route("**/*", guard)
-            for name, path in ALL_PAGES.items():
-                _open(pg, f"{url}/{path}", f"labels-{name}")
-                assert _exceptions(pg) == [], name
-                found = pg.evaluate("""(names) => [...document.querySelectorAll('*')].flatMap(e =>
-                    names.map(n => e.getAttribute(n)).filter(v => v && v.includes('evil.example'))
-                         .map(v => e.tagName + ' ' + v + ' in '
-                              + (e.parentElement || e).outerHTML.slice(0, 400)))""", list(LINKING))
-                if found:
-                    pointing[name] = found
-        finally:
-            browser.close()
+            visit()
+        except BaseException as err:  # noqa: BLE001 - re-raised on the test's thread
+            failure.append(err)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join()
+    if failure:
+        raise failure[0]
     assert outside == [], outside
     assert pointing == {}, pointing
