@@ -7,7 +7,6 @@ import contextlib
 import ctypes
 import os
 import sys
-import threading
 from collections.abc import Iterator
 from typing import Protocol
 
@@ -58,25 +57,23 @@ def repeatable(config: RunSettings) -> Iterator[None]:
             torch.use_deterministic_algorithms(det)
 
 
-_THREADS = threading.Lock()
-
-
 @contextlib.contextmanager
 def single_thread() -> Iterator[None]:
     """Run small inference on one intra-op thread, then restore the setting.
 
     A one-customer request is a few tiny matrix products: a second thread does not speed it
     up, and when another process (or a training thread) holds the other core, the OpenMP
-    team waits at every barrier - a 3 ms call took 400 ms on a busy 2-core machine. Calls are
-    serialised so that concurrent requests restore the setting correctly.
+    team waits at every barrier - a 3 ms call took 400 ms on a busy 2-core machine. The
+    setting belongs to the calling thread (OpenMP's and MKL's thread counts are per thread:
+    tests/test_runtime.py checks it), so concurrent pages need no lock: an earlier lock here
+    queued ten sessions' lists behind each other.
     """
-    with _THREADS:
-        before = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(before)
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def pick_device(config: RunSettings) -> torch.device:
