@@ -47,7 +47,7 @@ def password_gate() -> None:
         try:
             good = password.check(given)
         except password.PasswordError as err:
-            st.error(str(err))
+            st.error(md_escape(str(err)))
             st.stop()
         if good:
             st.session_state[SIGNED_IN] = True
@@ -193,7 +193,7 @@ def current_store() -> Store | None:
     try:
         return get_store(shop)
     except StoreError as err:
-        st.error(str(err))
+        st.error(md_escape(str(err)))
         return None
 
 

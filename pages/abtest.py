@@ -115,7 +115,7 @@ if st.button("Run simulation", type="primary", key=f"ab_run_{shop}", icon=":mate
                                              conversion=conversion / 100 if own_conv else None,
                                              slots=int(n_slots)))
     except ValueError as err:
-        st.error(str(err))
+        st.error(ui.md_escape(str(err)))
     else:
         runner.start(JOB, lambda job, p=plan, n=run_name: work(job, p, n))
 

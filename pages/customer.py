@@ -30,7 +30,7 @@ other = c2.selectbox("Compare with", [None, *[i for i in ids if i != model]], ke
 try:
     engine = ui.engine(store, model)
 except (ValueError, RuntimeError) as err:
-    st.error(str(err))
+    st.error(ui.md_escape(str(err)))
     st.page_link("pages/model.py", label="Go to the Model page", icon=":material/model_training:")
     st.stop()
 for problem in engine.problems:  # a refused model (and the one served instead), a stale one
@@ -171,7 +171,7 @@ def recommendations(key: str, info: dict) -> None:
                             diversity=diversity, novelty=novelty, new_products=new_products,
                             context_weight=context_weight)
     except ValueError as err:
-        st.error(str(err))
+        st.error(ui.md_escape(str(err)))
         st.stop()
     context = engine.context_for(key, None if daypart == USUAL else daypart,
                                  None if weekday == USUAL else WEEKDAYS.index(weekday) + 1,
@@ -187,7 +187,7 @@ def recommendations(key: str, info: dict) -> None:
         try:
             results.append(ui.engine(store, other).recommend(key, controls, context, as_of=as_of))
         except (ValueError, RuntimeError) as err:
-            st.error(str(err))
+            st.error(ui.md_escape(str(err)))
     cols = st.columns(len(results))
     for col, result in zip(cols, results):
         with col:

@@ -31,7 +31,7 @@ with st.sidebar.expander("New shop"):
                     st.session_state[ui.SHOP_KEY] = name
                     st.rerun()
             except (config.ShopNameError, StoreError) as err:
-                st.error(str(err))
+                st.error(ui.md_escape(str(err)))
 
 if store is None:
     st.info("Create a shop in the sidebar, then import its data here.")
@@ -135,7 +135,7 @@ else:
             paths = [folders.check(raw.strip())]
             within = folders.check
         except folders.FolderNotAllowed as err:
-            st.error(str(err))
+            st.error(ui.md_escape(str(err)))
             st.stop()
 
 names = ["(detect)"] + [p.name for p in presets.PRESETS] + ["generic"]
@@ -151,7 +151,7 @@ if not paths:
 try:
     plans = ingest.plan_paths(store, paths, None if preset == "(detect)" else preset, within=within)
 except IngestError as err:
-    st.error(str(err))
+    st.error(ui.md_escape(str(err)))
     st.stop()
 
 # -- mapping editor ---------------------------------------------------------------------------
@@ -204,7 +204,7 @@ for i, plan in enumerate(plans):
         try:
             edited.append(ingest.remap(base, columns=choice, date_format=fmt or None))
         except IngestError as err:
-            st.error(str(err))
+            st.error(ui.md_escape(str(err)))
 
 
 b1, b2, _ = st.columns([1, 1, 4])
@@ -222,7 +222,7 @@ if check or go:
         result = err.report
     except IngestError as err:
         bar.empty()
-        st.error(str(err))
+        st.error(ui.md_escape(str(err)))
         st.stop()
     bar.empty()
     uploaded = how == "Upload files"

@@ -34,7 +34,7 @@ try:
     with st.spinner("Making every audited customer's list and comparing groups..."):
         report = audit(shop, ui.data_version(store), model, float(diversity), int(sample))
 except (ValueError, RuntimeError) as err:
-    st.warning(str(err))
+    st.warning(ui.md_escape(str(err)))
     st.stop()
 
 st.subheader("In plain words")

@@ -69,7 +69,7 @@ if refused is None:
                     f"test: each customer's last basket ({len(prep.split.test):,}).")
 elif prep.no_recommendations:  # spend only: nothing to learn here, but segments need no model
     with reading.container():
-        st.info(str(refused))
+        st.info(ui.md_escape(str(refused)))
         st.caption("Segments need no model in this shop: they are built from each customer's "
                    "recency, frequency, money and basket size, when you open the Segments page.")
         st.page_link("pages/segments.py", label="Open the Segments page", icon=":material/groups:")

@@ -54,7 +54,7 @@ try:
     cfg = SegmentConfig(parts=tuple(parts) or default.config.parts,
                                  min_cluster_size=int(min_size) or None, seed=int(seed))
 except ValueError as err:
-    st.error(str(err))
+    st.error(ui.md_escape(str(err)))
     st.stop()
 job_name = f"segments-{shop}-{model_id}-{cfg.key()}"
 

@@ -18,6 +18,17 @@ if str(ROOT) not in sys.path:  # `pytest` as well as `python -m pytest` finds th
 from core.store.store import Store  # noqa: E402
 
 
+@pytest.fixture(scope="module", autouse=True)
+def fresh_streamlit_caches() -> Iterator[None]:
+    """Each test module starts with empty ``st.cache_data``/``st.cache_resource``: AppTests run
+    in this one process, and two modules' shops may share a name and a data version in their
+    own data folders (test_labels' attack shop's devices once reached test_app's Overview)."""
+    yield
+    import streamlit as st
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
 @pytest.fixture(scope="session")
 def trained_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data folder with the default demo shop (as `make run` builds it) and a GRU trained on

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from core.guard.plain import plain_text
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -140,14 +142,9 @@ def test_data_page_refuses_a_path_outside_the_allowed_folders(small_demo: Path, 
     secret = tmp_path / "elsewhere" / "orders.csv"
     secret.parent.mkdir()
     secret.write_text("order_id,timestamp,sku,qty,price\n1,2025-03-01 10:00,A,1,2.50\n", encoding="utf-8")
-    at = _app()
-    at.switch_page("pages/data.py").run()
-    at.radio(key="data_how").set_value("A file or folder on this computer").run()
-    at.text_input(key="data_path").input(str(secret)).run()
-    assert not at.exception, [e.value for e in at.exception]
-    errors = [e.value for e in at.error]
-    assert any(str(secret) in e and "shoplens folders allow" in e for e in errors), errors
-    assert "data_check" not in [b.key for b in at.button]  # no preview, no check, no import
+    errors, buttons = _typed_path_errors(secret)
+    assert any(plain_text(str(secret)) in e and "shoplens folders allow" in e for e in errors), errors
+    assert "data_check" not in buttons  # no preview, no check, no import
 
 
 # -- item 4: imported labels shown as text ------------------------------------------------------
@@ -232,14 +229,45 @@ def test_data_page_refuses_a_folder_with_a_link_out(small_demo: Path, tmp_path: 
     from core.guard import folders
     allowed, secret, link = _folder_with_links(tmp_path)
     folders.allow(allowed)
+    errors, buttons = _typed_path_errors(allowed)
+    assert any(plain_text(str(link)) in e and plain_text(str(secret)) in e for e in errors), errors
+    assert "data_check" not in buttons  # nothing previewed, nothing to import
+
+
+@pytest.mark.parametrize("content, click", [
+    # a quote opened in the header: refused as soon as the path is typed (it read 0 lines, silently)
+    ('order_id,timestamp,sku,qty,"![y](http:evil.example)\n1,2025-03-01,A,1,2\n', None),
+    # a quote opened in a row, under an attack column name: refused by the check, naming the line
+    ('order_id,timestamp,sku,qty,![y](http:evil.example) <b>c</b>\n1,2025-03-01,A,1,2\n'
+     '2,2025-03-01,"B,1,2\n', "data_check"),
+])
+def test_data_page_errors_quote_attack_file_and_column_names_as_text(
+        small_demo: Path, tmp_path: Path, content: str, click: str | None) -> None:
+    """An error that quotes a file's name or its contents shows them as text, not Markdown."""
+    from core.guard import folders
+    allowed = tmp_path / "drop"
+    allowed.mkdir()
+    name = "![x](http:evil.example) <img src=x> :red[boom].csv"
+    bad = allowed / name
+    bad.write_text(content, encoding="utf-8")
+    folders.allow(allowed)
+    errors, _ = _typed_path_errors(bad, click=click)
+    assert any(plain_text(name) in e and "never closes" in e for e in errors), errors
+    for e in errors:
+        assert "![" not in e and "<img" not in e and ":red[" not in e, e
+
+
+def _typed_path_errors(path: Path, click: str | None = None) -> tuple[list[str], list[str]]:
+    """The Data page's errors (as the Markdown it renders) and button keys after typing ``path``
+    (and pressing the button ``click``)."""
     at = _app()
     at.switch_page("pages/data.py").run()
     at.radio(key="data_how").set_value("A file or folder on this computer").run()
-    at.text_input(key="data_path").input(str(allowed)).run()
+    at.text_input(key="data_path").input(str(path)).run()
+    if click is not None:
+        at.button(key=click).click().run()
     assert not at.exception, [e.value for e in at.exception]
-    errors = [e.value for e in at.error]
-    assert any(str(link) in e and str(secret) in e for e in errors), errors
-    assert "data_check" not in [b.key for b in at.button]  # nothing previewed, nothing to import
+    return [e.value for e in at.error], [b.key for b in at.button]
 
 
 def test_plain_text_stops_directives_icons_latex_and_emoji() -> None:
