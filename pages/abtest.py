@@ -11,8 +11,8 @@ from core.abtest import charts as ab_charts
 from core.abtest.policies import Arm
 from core.abtest.wording import cuped_sentence, metric_value, pct, pvalue, run_line, visitors_a_day
 from core.abtest.world import ASSUMED_CONVERSION, WorldConfig
+from core.recommend import defaults as list_defaults
 from core.recommend import recommend
-from core.recommend.types import Controls
 from core.store.jobs import Job
 
 store = ui.page_start("pages/abtest.py", "A/B test", needs_products=True)
@@ -74,7 +74,8 @@ for i, col in enumerate(st.columns(n_arms)):
         share = st.number_input("Traffic (%)", 1, 99, 100 // n_arms, key=f"ab_share_{shop}_{i}_{n_arms}")
         st.caption("Control" if i == 0 else "Challenger")
         arms.append(Arm(name.strip() or "ABCD"[i], model,
-                        Controls(n=int(n_slots), diversity=diversity, novelty=novelty, new_products=False),
+                        list_defaults.controls(store, n=int(n_slots), diversity=diversity, novelty=novelty,
+                                               new_products=False),
                         float(share), cap / 100 if cap and model != "none" else None))
 
 with st.expander("World assumptions and options"):

@@ -8,6 +8,7 @@ import streamlit as st
 import ui
 from core.recommend import charts as customer_charts
 from core.recommend import customer, recommend
+from core.recommend import defaults as list_defaults
 from core.recommend.types import Controls, Result
 from core.shop.catalog import DAYPART_NAMES
 from core.shop.features import WEEKDAYS
@@ -133,6 +134,7 @@ def show(result: Result, hits: list[str] | None) -> None:
 def recommendations(key: str, info: dict) -> None:
     """The controls and the list(s) for one customer (a control change reruns only this)."""
     st.subheader("Recommendations")
+    shop_default = list_defaults.controls(store)  # chosen for this shop on validation baskets
     c = st.columns(4)
     daypart = c[0].selectbox("Time of day", [USUAL, *DAYPART_NAMES], key="cust_daypart")
     weekday = c[1].selectbox("Weekday", [USUAL, *WEEKDAYS], key="cust_weekday")
@@ -142,6 +144,10 @@ def recommendations(key: str, info: dict) -> None:
                                  "the ones above it (category, brand, price, words).")
     cats = sorted(engine.catalog.products["category"].dropna().astype(str).unique().tolist())
     prices = engine.catalog.products["price"].dropna()
+    choice = list_defaults.load(store)
+    default_help = (None if choice is None else
+                    f"This shop's default, chosen on {choice.baskets:,} validation baskets: "
+                    f"{choice.chosen} (see the Model page).")
     with st.expander("More controls: list length, novelty, price, categories, what to leave out"):
         e = st.columns(3)
         n = e[0].slider("Products in the list", 3, 30, 10, key="cust_n")
@@ -153,12 +159,14 @@ def recommendations(key: str, info: dict) -> None:
         include = e[0].multiselect("Only these categories", cats, key="cust_include")
         exclude = e[1].multiselect("Leave out categories", cats, key="cust_exclude")
         with e[2]:
-            exclude_bought = st.toggle("Leave out what they bought", True, key="cust_excl_bought")
+            exclude_bought = st.toggle("Leave out what they bought", shop_default.exclude_bought,
+                                       key="cust_excl_bought", help=default_help)
             rebuys = st.toggle("...except re-bought products that are due", True, key="cust_rebuys")
             in_stock = st.toggle("Only active, in-stock products", True, key="cust_stock")
             new_products = st.toggle("Suggest new products by similarity", True, key="cust_new")
         context_weight = e[0].slider(
-            "Weight of the visit's context", 0.0, 1.0, 0.15, 0.05, key="cust_ctx_weight",
+            "Weight of the visit's context", 0.0, 1.0, shop_default.context_weight, 0.05,
+            key="cust_ctx_weight",
             help="How much the shop's sales at that time and on that device re-weight the list. "
                  "0: the model alone (neural models still read the context themselves).")
         evaluate = st.toggle("Evaluation mode: recommend as of their last basket and mark hits", False,

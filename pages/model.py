@@ -32,12 +32,15 @@ ready_box = st.container()
 train_box = st.container()
 st.subheader("Trained models")
 models_box = st.container()
+st.subheader("Default lists for this shop")
+defaults_box = st.container()
 st.subheader("Compare on this shop")
 compare_box, compare_panel_box = st.container(), st.container()
 st.subheader("Does order matter here?")
 order_box, order_panel_box = st.container(), st.container()
 st.subheader("Beyond accuracy")
 beyond_box, beyond_panel_box = st.container(), st.container()
+
 
 # -- the slow part: imported and read once the frame is on screen -------------------------------
 import pandas as pd  # noqa: E402
@@ -46,9 +49,39 @@ from core.learn import charts as learn_charts  # noqa: E402
 from core.learn import embeddings, promotion  # noqa: E402
 from core.privacy.retraining import retrain_notice  # noqa: E402
 from core.recommend import beyond, lists_report  # noqa: E402
+from core.recommend import defaults as list_defaults  # noqa: E402
 from core.segments import defaults as segment_defaults  # noqa: E402
 from core.store import artifacts  # noqa: E402
 from core.store.jobs import Job  # noqa: E402
+
+
+def show_list_defaults() -> None:
+    """What a merchant's lists use without touching a control, and what each choice scored."""
+    choice = list_defaults.load(store)
+    if choice is None:
+        st.caption("Lists use the built-in settings (leave out what a customer bought unless it is "
+                   "a re-buy that is due; context weight 0.15). After the next training, the "
+                   "settings that do best on this shop's validation baskets are chosen here.")
+        return
+    verdict = ("kept: no other setting was clearly better" if choice.chosen == list_defaults.BUILT_IN
+               else f"{choice.gain():+.1%} NDCG@10 over the built-in settings")
+    st.markdown(f"Without touching a control, the Customer page, `shoplens recommend` and the A/B "
+                f"arms use **{ui.md_escape(choice.chosen)}** ({verdict}), chosen on "
+                f"{choice.baskets:,} validation baskets with {ui.md_escape(choice.model)} on "
+                f"{ui.md_escape(choice.when)}. The test baskets were not used.")
+    base = choice.scores.get(list_defaults.BUILT_IN) or float("nan")
+    st.dataframe(pd.DataFrame({"settings": list(choice.scores),
+                               "validation NDCG@10": list(choice.scores.values()),
+                               "vs built-in": [v / base - 1 for v in choice.scores.values()],
+                               "in use": [k == choice.chosen for k in choice.scores]}),
+                 hide_index=True, column_config={
+                     "validation NDCG@10": st.column_config.NumberColumn(format="%.4f"),
+                     "vs built-in": st.column_config.NumberColumn(format="percent")})
+
+
+with defaults_box:
+    show_list_defaults()
+
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -91,7 +124,9 @@ def train_work(job: Job, kind: str, epochs: int, seed: int) -> str:
     job.report(0.0, "Preparing training examples...")
     art = embeddings.train(ui.get_store(shop), kind, epochs, seed, prepared=prep,
                            progress=progress, stop=job.cancelled)
-    if art is not None and not art.manifest["candidate"]:  # last step: the default segments
+    if art is not None and not art.manifest["candidate"]:  # the model is in use: its defaults
+        list_defaults.choose_and_save(ui.get_store(shop), art.model_id, progress=lambda f, m: job.report(
+            f, f"Training done; choosing this shop's default list settings: {m}"))
         segment_defaults.build_after_training(ui.get_store(shop), progress=lambda f, m: job.report(
             f, f"Training done; building the default segments: {m}"))
     return art.model_id if art else ""
@@ -300,3 +335,4 @@ def show_beyond(job: Job | None) -> None:
 
 with beyond_panel_box:
     ui.job_panel(runner, f"beyond-{shop}", show_beyond)
+

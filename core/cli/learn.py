@@ -186,7 +186,10 @@ def train_then_segments(args: argparse.Namespace) -> int:
     """`shoplens train`, then the default segments (their summary on stderr; a shop too small
     for segments says so and still exits 0: the model was trained)."""
     code = cmd_train(args)
-    if code != 0 or args.no_segments:
+    if code != 0:
+        return code
+    _choose_list_defaults(args)
+    if args.no_segments:
         return code
     from core.segments import defaults
     started = time.perf_counter()
@@ -199,6 +202,17 @@ def train_then_segments(args: argparse.Namespace) -> int:
                          f"(`shoplens segments --shop {args.shop}` names them; the Segments page "
                          "opens them at once).\n")
     return 0
+
+
+def _choose_list_defaults(args: argparse.Namespace) -> None:
+    """The shop's default list settings, chosen on validation baskets for the model in use."""
+    from core.recommend import defaults
+    with Store.open(args.shop) as store:
+        choice = defaults.choose_and_save(store, progress=progress(args.quiet))
+    if choice is not None and not args.quiet:
+        sys.stderr.write(f"Default lists: {choice.chosen} (validation NDCG@10 "
+                         f"{choice.scores[choice.chosen]:.4f}, {choice.gain():+.1%} over the built-in "
+                         f"settings, {choice.baskets:,} baskets).\n")
 
 
 def cmd_segments(args: argparse.Namespace) -> int:

@@ -40,25 +40,35 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", help="e.g. mobile, desktop, tablet")
     p.add_argument("--diversity", type=float, default=0.0, help="0 (by relevance) .. 1")
     p.add_argument("--novelty", type=float, default=0.0, help="0 .. 1: favour less-known products")
-    p.add_argument("--context-weight", type=float, default=0.15,
-                   help="0 .. 1: how much sales in the visit's context re-weight the list")
+    p.add_argument("--context-weight", type=float, default=None,
+                   help="0 .. 1: how much sales in the visit's context re-weight the list "
+                        "(default: the shop's, chosen on validation baskets after training; else 0.15)")
     p.add_argument("--price-min", type=float)
     p.add_argument("--price-max", type=float)
     p.add_argument("--category", nargs="+", default=[], help="only these categories")
     p.add_argument("--exclude-category", nargs="+", default=[])
-    p.add_argument("--include-bought", action="store_true", help="do not leave out what they bought")
+    bought = p.add_mutually_exclusive_group()
+    bought.add_argument("--include-bought", dest="exclude_bought", action="store_false", default=None,
+                        help="do not leave out what they bought")
+    bought.add_argument("--leave-out-bought", dest="exclude_bought", action="store_true",
+                        help="leave out what they bought, except re-buys that are due (without "
+                             "either flag: the shop's default, chosen on validation baskets)")
     p.add_argument("--include-out-of-stock", action="store_true")
     p.add_argument("--no-reasons", action="store_true", help="faster --all without reasons")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_recommend)
 
 
-def _controls(args: argparse.Namespace) -> Controls:
-    return Controls(n=args.n, exclude_bought=not args.include_bought,
-                    in_stock_only=not args.include_out_of_stock, price_min=args.price_min,
-                    price_max=args.price_max, include_categories=tuple(args.category),
-                    exclude_categories=tuple(args.exclude_category), diversity=args.diversity,
-                    novelty=args.novelty, context_weight=args.context_weight)
+def _controls(args: argparse.Namespace, store: Store) -> Controls:
+    """The flags given, on top of the shop's default list settings (``core.recommend.defaults``)."""
+    from core.recommend import defaults
+    given = {k: v for k, v in (("exclude_bought", args.exclude_bought),
+                               ("context_weight", args.context_weight)) if v is not None}
+    return defaults.controls(store, n=args.n, in_stock_only=not args.include_out_of_stock,
+                             price_min=args.price_min, price_max=args.price_max,
+                             include_categories=tuple(args.category),
+                             exclude_categories=tuple(args.exclude_category),
+                             diversity=args.diversity, novelty=args.novelty, **given)
 
 
 def _context(args: argparse.Namespace) -> Context | None:
@@ -72,8 +82,9 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     from core.recommend import recommend
     if args.all and not args.out:
         raise ValueError("--all writes a CSV file: add --out FILE.csv")
-    controls, context = _controls(args), _context(args)
+    context = _context(args)
     with Store.open(args.shop, read_only=True) as store:
+        controls = _controls(args, store)
         engine = recommend.load(store, args.model, recommend.segment_names(store))
         if not args.all:
             from core.recommend import customer

@@ -25,6 +25,7 @@ from core.ingest.text import (
     detect_encoding,
     has_header,
     longest_line,
+    refuse_open_quote_on_first_line,
     split_line,
     split_to_tsv,
     text_layout,
@@ -137,7 +138,7 @@ def _csv_source(path: Path, sample: bytes, gz: bool) -> Source:
         rows = [split_line(ln, layout, cuts) for ln in lines[:3]]
     else:
         rows = list(csv.reader(io.StringIO("\n".join(lines[:3])), delimiter=layout))
-        _refuse_open_quote_on_first_line(lines[0], layout, path)
+        refuse_open_quote_on_first_line(lines[0], layout, path)
     header = has_header(rows)
     columns = _unique_names(rows[0]) if header else [f"column_{i + 1}" for i in range(len(rows[0]))]
     if header and len(lines) < 2:
@@ -172,19 +173,6 @@ def _csv_source(path: Path, sample: bytes, gz: bool) -> Source:
     )
     return Source(path, "csv", columns, relation, params, encoding, delimiter, notes, temps,
                   header=header)
-
-
-def _refuse_open_quote_on_first_line(line: str, delimiter: str, path: Path) -> None:
-    """A quote opened on the first line and never closed there makes the whole file one header
-    field: the import would read 0 lines and say nothing (the rows' own broken quotes are
-    found later, by line, in ``plan.refuse_swallowed``)."""
-    try:
-        list(csv.reader([line], delimiter=delimiter, strict=True))
-    except csv.Error:
-        raise SourceError(
-            f"{path.name}: line 1 opens a quote (\") that never closes on that line, so the "
-            "whole file would read as one column name. Close or remove the quote in the first "
-            "line (or save the file again from the spreadsheet) and import it again.") from None
 
 
 def _unique_names(header: list[str]) -> list[str]:

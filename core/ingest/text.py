@@ -209,3 +209,16 @@ def longest_line(path: Path, limit: int) -> tuple[int, int]:
     if length > best[1]:
         best = (line, length)
     return best
+
+
+def refuse_open_quote_on_first_line(line: str, delimiter: str, path: Path) -> None:
+    """A quote opened on the first line and never closed there makes the whole file one header
+    field: the import would read 0 lines and say nothing (the rows' own broken quotes are
+    found later, by line, in ``plan.refuse_swallowed``)."""
+    try:
+        list(csv.reader([line], delimiter=delimiter, strict=True))
+    except csv.Error:
+        raise SourceError(
+            f"{path.name}: line 1 opens a quote (\") that never closes on that line, so the "
+            "whole file would read as one column name. Close or remove the quote in the first "
+            "line (or save the file again from the spreadsheet) and import it again.") from None

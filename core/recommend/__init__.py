@@ -5,6 +5,7 @@
     recommend.py    the Engine (a model plus the shop), the cold-start ladder, one request; ``load``
     candidates.py   where candidates come from: the model with occlusion, new products, fallbacks
     ranking.py      the merchant's filters, re-buys that are due, MMR diversity
+    defaults.py     the shop's default controls, chosen on validation baskets after training
     explain.py      one to three reasons per pick, drawn from data; their faithfulness check
     batch.py        every customer's list at once, in bounded batches; an exposure cap
     beyond.py       beyond-accuracy measures of lists (coverage, diversity, novelty, Gini, ...)
@@ -13,5 +14,6 @@
     charts.py       the Customer page's figures
 
 Public face: ``recommend.load(store).recommend(key, Controls(), Context())``,
-``batch.batch_lists``, ``customer.find``.
+``batch.batch_lists``, ``customer.find``, ``defaults.controls(store)`` (what every list uses
+when the merchant has not touched a control).
 """
