@@ -81,3 +81,26 @@ def test_start_is_disabled_while_training_and_a_cancelled_run_stays_a_candidate(
     assert not at.exception, [e.value for e in at.exception]
     assert _in_use() == job.result
     assert at.dataframe[0].value.set_index("model").loc[job.result, "state"] == "in use"
+
+
+def test_the_model_page_shows_the_shops_default_list_settings(home: Path) -> None:
+    import ui
+    from core.recommend import defaults
+
+    store = ui.get_store("demo")  # the app's own handle on the shop
+    defaults.save(store, defaults.Choice(
+        "bought products allowed, context 0", {"exclude_bought": False, "context_weight": 0.0},
+        {name: 0.2 + 0.01 * i for i, name in enumerate(defaults.VARIANTS)}, 321, "gru"))
+    try:
+        at = _page()
+        text = " ".join(m.value for m in at.markdown)
+        assert "bought products allowed, context 0" in text and "321 validation baskets" in text
+        table = next(d.value for d in at.dataframe if "validation NDCG@10" in d.value.columns)
+        assert len(table) == len(defaults.VARIANTS) and table["in use"].sum() == 1
+        at.switch_page("pages/customer.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert at.toggle(key="cust_excl_bought").value is False  # the page opens on the shop's default
+        assert at.slider(key="cust_ctx_weight").value == 0.0
+    finally:
+        from core.store import settings
+        settings.put(store, defaults.SETTING, None)  # the other tests see the built-in settings
