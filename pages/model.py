@@ -304,9 +304,9 @@ with order_panel_box:
 
 # -- beyond accuracy -----------------------------------------------------------------------------
 with beyond_box:
-    st.caption("The top-10 lists a sample of 1,000 customers would see (bought products left out "
-               "unless due again, only in-stock products): how much of the catalog they use, how "
-               "varied and personal they are, and how much they lean on best-sellers.")
+    st.caption("The top-10 lists a sample of 1,000 customers would see with this shop's default "
+               "list settings (above) and only in-stock products: how much of the catalog they "
+               "use, how varied and personal they are, and how much they lean on best-sellers.")
     if st.button("Measure", key="model_beyond", disabled=prep.no_recommendations is not None,
                  help=prep.no_recommendations):
         runner.start(f"beyond-{shop}", lambda job: lists_report.report(

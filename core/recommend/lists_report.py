@@ -16,7 +16,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from core.recommend import beyond, recommend
+from core.recommend import beyond, defaults, recommend
 from core.recommend.types import Controls
 from core.store.store import Store
 from models.data import EVENT_TYPES
@@ -56,9 +56,10 @@ def _vectors(engine: recommend.Engine, lists: np.ndarray) -> tuple[np.ndarray, n
     return compact, dense
 
 
-def measure(engine: recommend.Engine, keys: list[str], n: int = 10) -> dict[str, float]:
-    """The beyond-accuracy measures of ``engine``'s lists for ``keys``."""
-    lists = lists_for(engine, keys, n)
+def measure(engine: recommend.Engine, keys: list[str], n: int = 10,
+            controls: Controls | None = None) -> dict[str, float]:
+    """The beyond-accuracy measures of ``engine``'s lists for ``keys`` (under ``controls``)."""
+    lists = lists_for(engine, keys, n, controls)
     n_items = len(engine.catalog.products)
     popularity = np.r_[0.0, engine.catalog.bought.to_numpy()]
     log_ = engine.log
@@ -95,6 +96,6 @@ def report(store: Store, models: list[str] | None = None, sample: int = 1000, se
             rng = np.random.default_rng(seed)
             keys = list(rng.choice(pool, size=min(sample, len(pool)), replace=False)) if pool else []
         rows.append({"model": choices.get(model, model), "model_key": model, "customers": len(keys),
-                     **measure(engine, keys)})
+                     **measure(engine, keys, controls=defaults.controls(store))})
     say(1.0, "Done")
     return pd.DataFrame(rows)
