@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench import quality  # noqa: E402
 
-VARIANTS = {"on": {"repurchase": True}, "off": {"repurchase": False}}
+VARIANTS = {"on": {"repurchase": True}, "off": {"repurchase": False},
+            "on0": {"repurchase": True, "repurchase_weight": 0.0}}  # on, starting at zero weights
 REFERENCE = ("repeat", "tifuknn")
 log = logging.getLogger("bench.ablation")
 

@@ -70,6 +70,7 @@ class ModelConfig:
     repeat_len: int = 2000  # most recent events the repeat features and the profile look at
     repeat_hidden: int = 32
     repurchase: bool = False  # add the calendar-time repurchase kernel to the repeat logits
+    repurchase_weight: float = 0.5  # initial decay and bump weights of that kernel (0: starts as off)
     n_negatives: int = 0  # 0: full softmax; >0: sampled softmax with that many shared negatives
 
 

@@ -175,7 +175,8 @@ class RepeatExplore(nn.Module):
             nn.init.zeros_(self.item_bias.weight)
             self.query = nn.Linear(d, d, bias=False)
             self.gate = nn.Sequential(nn.Linear(d + N_USER_FEATURES, hid), nn.GELU(), nn.Linear(hid, 1))
-            self.kernel = RepurchaseKernel(config.n_items) if config.repurchase else None
+            self.kernel = (RepurchaseKernel(config.n_items, config.repurchase_weight)
+                           if config.repurchase else None)
 
     def with_profile(self, h: torch.Tensor, batch: Batch, embed: EventEmbedding) -> torch.Tensor:
         """The sequence state (B, d) plus a feature-weighted mean of the whole history's item

@@ -80,14 +80,14 @@ def kernel_inputs(inv: np.ndarray, bought: np.ndarray, basket: np.ndarray, age: 
 class RepurchaseKernel(nn.Module):
     """Per-product interval, decay and bump weights -> an additive repeat logit per pair."""
 
-    def __init__(self, n_items: int) -> None:
+    def __init__(self, n_items: int, weight: float = 0.5) -> None:
         super().__init__()
         n = n_items + 1
         # zeros / constants: no random draws, so the other weights match a model without it
         self.log_interval = nn.Parameter(torch.full((n,), float(np.log(30.0))))
         self.log_tau = nn.Parameter(torch.full((n,), float(np.log(30.0))))
-        self.w_decay = nn.Parameter(torch.full((n,), 0.5))
-        self.w_bump = nn.Parameter(torch.full((n,), 0.5))
+        self.w_decay = nn.Parameter(torch.full((n,), float(weight)))
+        self.w_bump = nn.Parameter(torch.full((n,), float(weight)))
         self.log_width = nn.Parameter(torch.tensor(0.0))  # s = exp(.) in log-days
         self.log_shrink = nn.Parameter(torch.tensor(float(np.log(2.0))))  # k of mu_ui
 

@@ -115,6 +115,12 @@ def test_model_scores_finite_with_kernel_and_flag_off_is_the_old_model() -> None
     assert torch.equal(a, b)
     assert c.shape == a.shape and torch.isfinite(c).all()
     assert not torch.equal(a, c)  # the kernel changes the repeat logits
+    torch.manual_seed(0)
+    zero_cfg = replace(cfg, repurchase=True, repurchase_weight=0.0)
+    zero = build_model(zero_cfg).eval()
+    with torch.no_grad():
+        z = zero(index.batch(rows, sel, zero_cfg))[0]
+    assert torch.allclose(z, a)  # zero initial weights: the kernel starts as a no-op
     rec = SequenceRecommender(replace(TINY, arch="gru", repurchase=True)).fit(sp, FAST)
     s = rec.score(sp.log, [Target(t.user, t.cutoff, t.items, t.context) for t in sp.test])
     assert np.isfinite(s[:, 1:]).all()
