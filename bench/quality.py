@@ -48,7 +48,7 @@ def _options(shop: str):
 
 
 def _run_one(home: str, shop: str, model: str, seed: int, queue: mp.Queue,
-             protocol: str = "last_basket") -> None:
+             protocol: str = "last_basket", model_args: dict | None = None) -> None:
     """In a fresh process: prepare the shop's split, fit one model, evaluate it on test."""
     os.environ["SHOPLENS_HOME"] = home
     from core.learn import embeddings
@@ -60,7 +60,7 @@ def _run_one(home: str, shop: str, model: str, seed: int, queue: mp.Queue,
     started = time.perf_counter()
     if model in embeddings.NEURAL:
         with Store.open(shop) as store:
-            art = embeddings.train(store, model, seed=seed, prepared=prep)
+            art = embeddings.train(store, model, seed=seed, prepared=prep, model_args=model_args)
         fit = time.perf_counter() - started
         test, valid = art.manifest["metrics"]["test"], art.manifest["metrics"]["valid"]
     else:
@@ -77,10 +77,11 @@ def _run_one(home: str, shop: str, model: str, seed: int, queue: mp.Queue,
                "events": len(prep.log.user)})
 
 
-def measure(home: str, shop: str, model: str, seed: int, protocol: str = "last_basket") -> dict:
+def measure(home: str, shop: str, model: str, seed: int, protocol: str = "last_basket",
+            model_args: dict | None = None) -> dict:
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    proc = ctx.Process(target=_run_one, args=(home, shop, model, seed, queue, protocol))
+    proc = ctx.Process(target=_run_one, args=(home, shop, model, seed, queue, protocol, model_args))
     proc.start()
     result = queue.get()
     proc.join()

@@ -11,6 +11,7 @@ This package knows arrays and tensors, not DuckDB or Streamlit: `core/` feeds it
     encoders.py       ModelConfig, the Batch every network reads, the item / event / context embeddings
     networks.py       the GRU4Rec-style recurrent network (GRU or LSTM) and SASRec-style self-attention
     repeat.py         repeat/explore mixture over the customer's own history
+    repurchase.py     calendar-time repurchase kernel: learned per-product interval, decay + bump
     batches.py        windows, training rows and batched prediction from the flat log
     train.py          training loop: early stopping, seeds, cancellation, DistributedDataParallel
     runtime.py        seeded sections, the device, the torchrun process group, one-thread scoring

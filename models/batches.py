@@ -77,13 +77,15 @@ class LogIndex:
                 [w, np.broadcast_to(np.asarray(query, dtype=np.int64), (len(sel),))[:, None]], axis=1))
 
         context = {c: window(log.context[c], rows.context[c][sel]) for c in CONTEXT if c in log.context}
+        kernel = config.repeat and config.repurchase
         feats = repeat_features(log, self.offsets, users, ends, rows.cutoffs[sel], config.repeat_len,
-                                self.rebought)
+                                self.rebought, kernel)
+        extra = {k: torch.from_numpy(feats[k]) for k in ("k_pair", "k_age", "k_gap", "k_ngap") if kernel}
         return Batch(
             items=window(log.item, 0), etypes=window(log.etype, QUERY), context=context,
             lengths=torch.from_numpy(valid.sum(1) + 1),
             rep_row=torch.from_numpy(feats["row"]), rep_item=torch.from_numpy(feats["item"]),
-            rep_pair=torch.from_numpy(feats["pair"]), user_feats=torch.from_numpy(feats["user"]))
+            rep_pair=torch.from_numpy(feats["pair"]), user_feats=torch.from_numpy(feats["user"]), **extra)
 
 
 def basket_rows(index: LogIndex, min_history: int = 1) -> Rows:

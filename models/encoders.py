@@ -37,6 +37,11 @@ class Batch:
     rep_item: torch.Tensor  # (R,) item of each pair
     rep_pair: torch.Tensor  # (R, N_PAIR_FEATURES) float
     user_feats: torch.Tensor  # (B, N_USER_FEATURES) float
+    # calendar-time repurchase inputs (``models.repurchase.kernel_inputs``); empty when off
+    k_pair: torch.Tensor = field(default_factory=lambda: torch.zeros(0, dtype=torch.long))  # (P,)
+    k_age: torch.Tensor = field(default_factory=lambda: torch.zeros(0))  # (P,) days
+    k_gap: torch.Tensor = field(default_factory=lambda: torch.zeros(0))  # (R,) log days
+    k_ngap: torch.Tensor = field(default_factory=lambda: torch.zeros(0))  # (R,)
 
     def to(self, device: torch.device | str) -> Batch:
         moved = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -64,6 +69,8 @@ class ModelConfig:
     profile: bool = True  # add an attention-pooled whole-history profile to the state
     repeat_len: int = 2000  # most recent events the repeat features and the profile look at
     repeat_hidden: int = 32
+    repurchase: bool = False  # add the calendar-time repurchase kernel to the repeat logits
+    repurchase_weight: float = 0.5  # initial decay and bump weights of that kernel (0: starts as off)
     n_negatives: int = 0  # 0: full softmax; >0: sampled softmax with that many shared negatives
 
 

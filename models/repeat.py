@@ -28,6 +28,7 @@ import torch.nn.functional as F
 
 from models.data import EVENT_TYPES, EventLog
 from models.encoders import Batch, EventEmbedding, ModelConfig
+from models.repurchase import RepurchaseKernel, kernel_inputs
 
 VIEW, CART, PURCHASE, RETURN = (EVENT_TYPES.index(t) for t in ("view", "cart", "purchase", "return"))
 DAY = 86400.0
@@ -66,12 +67,14 @@ def rebought(log: EventLog) -> np.ndarray:
 
 
 def repeat_features(log: EventLog, offsets: np.ndarray, users: np.ndarray, ends: np.ndarray,
-                    cutoffs: np.ndarray, repeat_len: int, again: np.ndarray) -> dict[str, np.ndarray]:
+                    cutoffs: np.ndarray, repeat_len: int, again: np.ndarray, kernel: bool = False
+                    ) -> dict[str, np.ndarray]:
     """Features of every (row, item) pair in each row's history ``[.., ends[row])``;
     ``again`` is ``rebought(log)``.
 
     Returns ``row`` (R,), ``item`` (R,), ``pair`` float32 (R, N_PAIR_FEATURES) and ``user``
-    float32 (B, N_USER_FEATURES). Ages are days before ``cutoffs`` (seconds).
+    float32 (B, N_USER_FEATURES). Ages are days before ``cutoffs`` (seconds). With ``kernel``
+    also the calendar-time repurchase inputs (``models.repurchase.kernel_inputs``).
     """
     b = len(users)
     starts = np.maximum(offsets[users], ends - repeat_len)
@@ -134,8 +137,11 @@ def repeat_features(log: EventLog, offsets: np.ndarray, users: np.ndarray, ends:
         np.log1p(n_purchases / np.maximum(n_baskets, 1)) / 2,  # basket size
         np.bincount(row, weights=again[idx], minlength=b) / np.maximum(n_purchases, 1),  # repeat share
     ], axis=1)
-    return {"row": pair_row, "item": uniq % n_cols, "pair": pair.astype(np.float32),
-            "user": user.astype(np.float32)}
+    out = {"row": pair_row, "item": uniq % n_cols, "pair": pair.astype(np.float32),
+           "user": user.astype(np.float32)}
+    if kernel:
+        out.update(kernel_inputs(inv, bought, basket, age, r))
+    return out
 
 
 def segment_log_softmax(score: torch.Tensor, row: torch.Tensor, n_rows: int
@@ -169,6 +175,8 @@ class RepeatExplore(nn.Module):
             nn.init.zeros_(self.item_bias.weight)
             self.query = nn.Linear(d, d, bias=False)
             self.gate = nn.Sequential(nn.Linear(d + N_USER_FEATURES, hid), nn.GELU(), nn.Linear(hid, 1))
+            self.kernel = (RepurchaseKernel(config.n_items, config.repurchase_weight)
+                           if config.repurchase else None)
 
     def with_profile(self, h: torch.Tensor, batch: Batch, embed: EventEmbedding) -> torch.Tensor:
         """The sequence state (B, d) plus a feature-weighted mean of the whole history's item
@@ -190,6 +198,8 @@ class RepeatExplore(nn.Module):
         q = self.query(h)[row]  # (R, d)
         score = (self.pair(batch.rep_pair).squeeze(-1) + self.item_bias(item).squeeze(-1)
                  + (q * table[item]).sum(-1) / math.sqrt(h.shape[1]))  # (R,)
+        if self.kernel is not None:  # calendar-time repurchase intensity
+            score = score + self.kernel(item, batch.k_pair, batch.k_age, batch.k_gap, batch.k_ngap)
         log_p, total = segment_log_softmax(score, row, b)  # (R,), (B,)
         dense = torch.full((b, self.n_items + 1), NEG, dtype=h.dtype, device=h.device)
         dense = dense.index_put((row, item), log_p)  # (B, N+1)

@@ -145,7 +145,10 @@ def train_model(data: Split, model_config: ModelConfig, config: TrainConfig,
 def _fit(data: Split, mcfg: ModelConfig, config: TrainConfig, device: torch.device, rank: int,
          world: int, progress: Progress | None, stop: Callable[[], bool] | None
          ) -> tuple[nn.Module, FitResult]:
-    model = build_model(mcfg, side_tensors(data.train.item_side)).to(device)
+    model = build_model(mcfg, side_tensors(data.train.item_side))
+    if getattr(model.head, "kernel", None) is not None:
+        model.head.kernel.init_from(data.train)  # per-product intervals from the training gaps
+    model = model.to(device)
     torch.manual_seed(config.seed + rank)  # dropout differs per rank; weights come from rank 0
     index = LogIndex(data.train)
     rows = basket_rows(index)
