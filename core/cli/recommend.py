@@ -122,37 +122,56 @@ def _show(result: Result, known: bool, as_json: bool) -> int:
     return 0
 
 
+BLOCK = 500  # customers whose rows are held in memory at once before they are written
+
+
 def _write_all(engine: Engine, keys: list[str], controls: Controls, context: Context | None,
-               args: argparse.Namespace) -> int:
+               args: argparse.Namespace, block: int = BLOCK) -> int:
+    """Every customer's list to ``args.out``, written block by block as it goes.
+
+    At most ``block`` customers' rows are held at once (not the whole table); the CSV grows in
+    a temp file next to the target and is renamed at the end, and the temp file (personal data:
+    customer keys) is removed on every other exit path. Each list is the engine's own request."""
     from core.segments.audience import safe_cells
 
-    rows, started, modes = [], time.perf_counter(), {}
-    for i, key in enumerate(keys):
-        res = engine.recommend(key, controls, context, explain_picks=not args.no_reasons)
-        modes[res.mode] = modes.get(res.mode, 0) + 1
-        frame = res.frame()
-        frame.insert(0, "customer_key", key)
-        frame.insert(1, "mode", res.mode)
-        rows.append(frame)
-        if not args.json and (i % 200 == 0 or i == len(keys) - 1):
-            sys.stderr.write(f"\r[{(i + 1) / len(keys):6.1%}] {i + 1:,} of {len(keys):,} customers")
-            sys.stderr.flush()
-    if not args.json:
-        sys.stderr.write("\n")
-    seconds = time.perf_counter() - started
-    table = safe_cells(pd.concat(rows, ignore_index=True) if rows else pd.DataFrame())
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
-    table.to_csv(tmp, index=False)
-    os.replace(tmp, out)  # never a half-written file under the real name
-    summary = {"customers": len(keys), "rows": int(len(table)), "seconds": round(seconds, 2),
+    started, modes, n_rows, header = time.perf_counter(), {}, 0, True
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            for lo in range(0, len(keys), max(block, 1)):
+                rows = []
+                for key in keys[lo:lo + block]:
+                    res = engine.recommend(key, controls, context, explain_picks=not args.no_reasons)
+                    modes[res.mode] = modes.get(res.mode, 0) + 1
+                    frame = res.frame()
+                    frame.insert(0, "customer_key", key)
+                    frame.insert(1, "mode", res.mode)
+                    rows.append(frame)
+                table = safe_cells(pd.concat(rows, ignore_index=True))
+                if len(table.columns):  # a block of only empty lists has no columns to head the file
+                    table.to_csv(fh, index=False, header=header)
+                    header, n_rows = False, n_rows + len(table)
+                done = min(lo + block, len(keys))
+                if not args.json:
+                    sys.stderr.write(f"\r[{done / len(keys):6.1%}] {done:,} of {len(keys):,} customers")
+                    sys.stderr.flush()
+            if header:  # no customer has a list
+                pd.DataFrame().to_csv(fh, index=False)
+        os.replace(tmp, out)  # never a half-written file under the real name
+    finally:
+        tmp.unlink(missing_ok=True)
+    if not args.json:
+        sys.stderr.write("\n")
+    seconds = time.perf_counter() - started
+    summary = {"customers": len(keys), "rows": n_rows, "seconds": round(seconds, 2),
                "customers_per_second": round(len(keys) / max(seconds, 1e-9), 1), "modes": modes,
                "out": str(out)}
     if args.json:
         print(json.dumps(summary))
     else:
-        print(f"{len(keys):,} customers, {len(table):,} rows in {seconds:.1f}s "
+        print(f"{len(keys):,} customers, {n_rows:,} rows in {seconds:.1f}s "
               f"({summary['customers_per_second']:,.0f} customers/s) -> {out}")
         print("  " + ", ".join(f"{n:,} {m}" for m, n in sorted(modes.items())))
     return 0
