@@ -134,7 +134,8 @@ def show(result: Result, hits: list[str] | None) -> None:
 def recommendations(key: str, info: dict) -> None:
     """The controls and the list(s) for one customer (a control change reruns only this)."""
     st.subheader("Recommendations")
-    shop_default = list_defaults.controls(store)  # chosen for this shop on validation baskets
+    choice = list_defaults.load(store)  # chosen for this shop on validation baskets
+    shop_default = list_defaults.controls_of(choice)
     c = st.columns(4)
     daypart = c[0].selectbox("Time of day", [USUAL, *DAYPART_NAMES], key="cust_daypart")
     weekday = c[1].selectbox("Weekday", [USUAL, *WEEKDAYS], key="cust_weekday")
@@ -144,7 +145,6 @@ def recommendations(key: str, info: dict) -> None:
                                  "the ones above it (category, brand, price, words).")
     cats = sorted(engine.catalog.products["category"].dropna().astype(str).unique().tolist())
     prices = engine.catalog.products["price"].dropna()
-    choice = list_defaults.load(store)
     default_help = (None if choice is None else
                     f"This shop's default, chosen on {choice.baskets:,} validation baskets: "
                     f"{choice.chosen} (see the Model page).")

@@ -134,7 +134,11 @@ def load(store: Store) -> Choice | None:
 
 def controls(store: Store, **given: Any) -> Controls:
     """The shop's default controls, with ``given`` fields (the caller's own) on top."""
-    choice = load(store)
+    return controls_of(load(store), **given)
+
+
+def controls_of(choice: Choice | None, **given: Any) -> Controls:
+    """``Controls`` with ``choice``'s settings (None: the built-in) and ``given`` on top."""
     kept = {k: v for k, v in (choice.overrides if choice else {}).items() if k in TUNED}
     return replace(Controls(), **{**kept, **given})
 

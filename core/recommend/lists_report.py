@@ -86,7 +86,7 @@ def report(store: Store, models: list[str] | None = None, sample: int = 1000, se
     say = progress or (lambda _f, _m: None)
     choices = recommend.available_models(store)
     models = models or [m for m in choices if m not in ("recent_popularity", "als", "ease", "repeat")]
-    rows = []
+    rows, controls = [], defaults.controls(store)  # the lists customers see by default
     keys: list[str] | None = None
     for i, model in enumerate(models):
         say(i / len(models), f"Lists of {choices.get(model, model)}")
@@ -96,6 +96,6 @@ def report(store: Store, models: list[str] | None = None, sample: int = 1000, se
             rng = np.random.default_rng(seed)
             keys = list(rng.choice(pool, size=min(sample, len(pool)), replace=False)) if pool else []
         rows.append({"model": choices.get(model, model), "model_key": model, "customers": len(keys),
-                     **measure(engine, keys, controls=defaults.controls(store))})
+                     **measure(engine, keys, controls=controls)})
     say(1.0, "Done")
     return pd.DataFrame(rows)
