@@ -58,3 +58,25 @@ def test_distinct_falls_back_to_figures_then_to_a_number() -> None:
     assert names[0] == "Shoppers, median spend 20"  # the figure replaces the level's word
     assert names[1] == "Shoppers, median spend 30" and names[2] == "Shoppers, median spend 30 (2)"
     assert len(set(names.values())) == 3
+
+
+def _weekday_profile(customers: int, weekend: float, shop_weekend: float = 2 / 7):
+    from core.segments.profiles import GroupProfile
+    days = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+    share = [(1 - weekend) / 5] * 5 + [weekend / 2] * 2
+    shop = [(1 - shop_weekend) / 5] * 5 + [shop_weekend / 2] * 2
+    traits = pd.DataFrame({"value": days, "share": share, "shop": shop, "kind": "weekday"})
+    traits["lift"] = traits["share"] / traits["shop"]
+    empty = pd.DataFrame(columns=["category", "share", "shop", "lift"])
+    return GroupProfile(customers, 0.1, 1.0, 0.1, {}, traits, empty, pd.DataFrame(), pd.Series(dtype=float))
+
+
+def test_a_weekday_habit_names_a_segment_only_beyond_chance_and_against_the_shop() -> None:
+    from core.segments.profiles import head_for
+    # 12% weekend orders: among 30 customers of a shop at 2/7 that is 2 standard errors, luck
+    assert head_for(_weekday_profile(30, 0.12)) == PLAIN_HEAD
+    assert head_for(_weekday_profile(300, 0.12)) == "Weekday shoppers"  # 6 standard errors
+    # a shop that sells on weekdays anyway: its segments are not "weekday" for being like it
+    assert head_for(_weekday_profile(3000, 0.12, shop_weekend=0.13)) == PLAIN_HEAD
+    assert head_for(_weekday_profile(300, 0.6)) == "Weekend shoppers"
+    assert head_for(_weekday_profile(12, 0.6)) == PLAIN_HEAD  # 2.4 standard errors among 12

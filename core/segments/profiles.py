@@ -13,6 +13,7 @@ basket, tenure and churn risk: "Weekend evening mobile gift buyers, high value";
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,6 +27,7 @@ from core.store.store import Store
 
 log = logging.getLogger(__name__)
 MIN_LIFT = 1.3  # a trait is distinctive from 30% above the shop average
+Z_BEYOND = 3.0  # ... and when chance would give so large a difference less than once in ~400
 CONTEXTS = ("daypart", "weekday", "device", "channel", "region")
 
 
@@ -150,38 +152,58 @@ def describe(data: CustomerData, members: pd.Index | list[str], min_buyers: int 
     return prof
 
 
-def _best(traits: pd.DataFrame, kind: str, min_share: float) -> pd.Series | None:
+def beyond_chance(share: float, shop: float, n: int) -> bool:
+    """Whether a group of ``n`` customers whose mean share of a habit is ``share`` differs from
+    the shop's ``shop`` by more than chance would make it (Z_BEYOND standard errors; a customer's
+    own share varies at most as a coin of probability ``shop``). Without it, a segment of thirty
+    customers built on spend alone was called "Weekday shoppers" one run in a few, by luck."""
+    if n <= 0 or not 0.0 < shop < 1.0:
+        return False
+    return abs(share - shop) >= Z_BEYOND * math.sqrt(shop * (1.0 - shop) / n)
+
+
+def _best(traits: pd.DataFrame, kind: str, min_share: float, n: int) -> pd.Series | None:
     t = traits[(traits["kind"] == kind) & (traits["share"] >= min_share) & (traits["lift"] >= MIN_LIFT)]
+    t = t[[beyond_chance(float(r.share), float(r.shop), n) for r in t.itertuples()]]
     return None if t.empty else t.sort_values("lift", ascending=False).iloc[0]
 
 
-def _weekend_share(traits: pd.DataFrame) -> float | None:
-    days = traits[traits["kind"] == "weekday"].set_index("value")["share"]
-    return None if days.empty else float(days.reindex(["Saturday", "Sunday"]).fillna(0).sum())
+def _weekend(traits: pd.DataFrame) -> tuple[float, float] | None:
+    """(group's, shop's) share of Saturday and Sunday orders; None without weekdays."""
+    days = traits[traits["kind"] == "weekday"].set_index("value")
+    if days.empty:
+        return None
+    both = days.reindex(["Saturday", "Sunday"]).fillna(0.0)
+    return float(both["share"].sum()), float(both["shop"].sum())
 
 
 def head_for(p: GroupProfile) -> str:
     """The name's head from the most distinctive habits and purchases: when, on what device,
-    what ("Weekend evening mobile gifts buyers"); "Shoppers" when nothing stands out."""
+    what ("Weekend evening mobile gifts buyers"); "Shoppers" when nothing stands out.
+    A habit counts only when it is well above (or, for weekdays, below) the shop's own and
+    beyond what chance gives a group of this size."""
     words: list[str] = []
-    weekend = _weekend_share(p.traits)
-    day = _best(p.traits, "weekday", 0.3)
+    n = p.customers
+    weekend = _weekend(p.traits)
+    day = _best(p.traits, "weekday", 0.3, n)
     if day is not None and day["share"] >= 0.45 and day["lift"] >= 2.0:
         words.append(str(day["value"]))
-    elif weekend is not None and weekend >= 0.55:
+    elif weekend is not None and weekend[0] >= 0.55 and weekend[0] >= MIN_LIFT * weekend[1] \
+            and beyond_chance(*weekend, n):
         words.append("Weekend")
-    elif weekend is not None and weekend <= 0.15:
+    elif weekend is not None and weekend[0] <= 0.15 and weekend[0] <= 0.5 * weekend[1] \
+            and beyond_chance(*weekend, n):
         words.append("Weekday")
-    part = _best(p.traits, "daypart", 0.3)
+    part = _best(p.traits, "daypart", 0.3, n)
     if part is not None:
         words.append(str(part["value"]).replace("late evening", "late-night"))
-    device = _best(p.traits, "device", 0.55)
+    device = _best(p.traits, "device", 0.55, n)
     if device is not None:
         words.append(str(device["value"]).lower())
     cats = p.categories[(p.categories["lift"] >= MIN_LIFT) & (p.categories["share"] >= 0.15)].head(2)
     what = " & ".join(str(c).lower() for c in cats["category"]) if len(cats) else ""
     if not what:  # no category stands out (or the shop has none): say where they are from
-        place = _best(p.traits, "region", 0.5)
+        place = _best(p.traits, "region", 0.5, n)
         what = str(place["value"]) if place is not None else ""
     if not words and not what:
         return naming.PLAIN_HEAD
@@ -201,7 +223,7 @@ def describe_in_words(p: GroupProfile, currency: str | None = None) -> str:
     habits = []
     for kind, label in (("weekday", "on {}"), ("daypart", "{}"), ("device", "on {}"),
                         ("channel", "via {}"), ("region", "in {}")):
-        best = _best(p.traits, kind, 0.25)
+        best = _best(p.traits, kind, 0.25, p.customers)
         if best is not None:
             value = _AT.get(str(best["value"]), str(best["value"])) if kind == "daypart" else best["value"]
             habits.append(label.format(value)
