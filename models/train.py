@@ -33,8 +33,15 @@ from models.data import EventLog, Split, Target, load_npz, split
 from models.encoders import ModelConfig, side_tensors
 from models.metrics import evaluate
 from models.networks import RecurrentRec, SASRec
-from models.runtime import (any_rank, mean_over_ranks, pick_device, repeatable, start_distributed,
-                            stop_distributed, trim_heap)
+from models.runtime import (
+    any_rank,
+    mean_over_ranks,
+    pick_device,
+    repeatable,
+    start_distributed,
+    stop_distributed,
+    trim_heap,
+)
 
 log = logging.getLogger(__name__)
 Progress = Callable[[dict], None]
