@@ -56,6 +56,8 @@ class Catalog:
         # plain arrays for the per-request look-ups (pandas indexing costs microseconds each)
         p = self.products
         self.titles = p["title"].astype(str).to_numpy(dtype=object)
+        self.product_ids = np.asarray([str(x) for x in p.index], dtype=object)
+        self.title_codes = np.unique(self.titles, return_inverse=True)[1].reshape(-1)  # same title, same code
         self.categories = p["category"].astype(object).where(p["category"].notna(), None).to_numpy()
         self.category_text = p["category"].fillna("").astype(str).to_numpy(dtype=object)
         self.prices = pd.to_numeric(p["price"], errors="coerce").to_numpy(np.float64)
