@@ -35,14 +35,15 @@ log = logging.getLogger(__name__)
 CELLS = 1 << 22  # scores (float64) held at once: 32 MB, whatever the catalog
 
 
-def rows_per_call(engine: Engine, cells: int = CELLS) -> int:
+def rows_per_call(engine: Engine, cells: int | None = None) -> int:
     """How many histories one call to the model scores at most."""
-    return max(1, cells // (engine.log.n_items + 1))
+    return max(1, (cells or CELLS) // (engine.log.n_items + 1))
 
 
 def results(engine: Engine, keys: list[str], controls: Controls, context: Context | None = None,
-            as_of: int | None = None, explain: bool = True, cells: int = CELLS) -> list[Result]:
-    """``[engine.recommend(k, controls, context, as_of, explain) for k in keys]``, scored in chunks."""
+            as_of: int | None = None, explain: bool = True, cells: int | None = None) -> list[Result]:
+    """``[engine.recommend(k, controls, context, as_of, explain) for k in keys]``, scored in chunks
+    of at most ``rows_per_call(engine, cells)`` histories (``CELLS`` by default)."""
     started = time.perf_counter()
     as_of = as_of or engine.now()
     reqs = [engine.request(key, controls, context, as_of) for key in keys]
