@@ -101,6 +101,37 @@ def test_block_scoring_gives_every_customers_own_list(shop: tuple, model: str | 
     _assert_same_lists(batch, single, model in FLOAT32)
 
 
+def _catalog_with_new_products(store: Store) -> object:
+    """The demo's catalog plus ~40 in-stock products no model has seen (copies of existing
+    ones, 'new edition'): the demo itself has none, and new products enter lists by content."""
+    from core.shop import catalog as catalog_mod
+    cat = catalog_mod.load(store)
+    p = cat.products
+    extra = p.iloc[:: max(1, len(p) // 40)].copy()
+    extra.index = pd.Index([f"NEW-{i}" for i in extra.index], name=p.index.name)
+    extra["title"] = extra["title"] + " (new edition)"
+    extra[["active", "in_stock", "is_product"]] = True
+    products = pd.concat([p, extra])
+    zero = pd.Series(0.0, index=extra.index)
+    return catalog_mod.Catalog(products, pd.concat([cat.bought, zero]), pd.concat([cat.recent, zero]),
+                               cat.context, cat.rebuy, catalog_mod.content_vectors(products), cat.end)
+
+
+@pytest.mark.parametrize("model", ["itemknn", None])
+def test_block_scoring_offers_the_same_new_products(shop: tuple, model: str | None,
+                                                    tmp_path: Path) -> None:
+    """Products the model has never seen join the lists by content similarity, the same ones at
+    the same places as one request each (default controls: ``new_products`` on)."""
+    _, keys, shop_default = shop
+    with Store.open("demo", read_only=True) as store:
+        engine = recommend.load(store, model, recommend.segment_names(store),
+                                cat=_catalog_with_new_products(store))
+    single = _export(engine, keys, shop_default, None, tmp_path / "one.csv", True)
+    batch = _export(engine, keys, shop_default, None, tmp_path / "block.csv", False)
+    assert (single["source"] == "new product").sum() >= 10
+    _assert_same_lists(batch, single, model in FLOAT32)
+
+
 @pytest.mark.parametrize("model", ["itemknn", None])
 def test_block_scoring_keeps_the_reasons(shop: tuple, model: str | None, tmp_path: Path) -> None:
     """With reasons: the same picks and the same words ("because you bought ..." from the
