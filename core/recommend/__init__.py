@@ -12,8 +12,8 @@
     batch.py        every customer's list at once, in bounded batches; an exposure cap
     beyond.py       beyond-accuracy measures of lists (coverage, diversity, novelty, Gini, ...)
     lists_report.py those measures on the lists customers would really see, per model
-    customer.py     the Customer page's card and timeline; finding a customer by the shop's own id
-    charts.py       the Customer page's figures
+    customer.py     the Customer page's card, timeline and its figure; finding a customer by the
+                    shop's own id
 
 Public face: ``recommend.load(store).recommend(key, Controls(), Context())``,
 ``blocks.results(engine, keys, controls)``, ``batch.batch_lists``, ``customer.find``,

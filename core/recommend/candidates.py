@@ -86,8 +86,11 @@ def _with_new_products(engine: EngineView, cands: Candidates, hist: np.ndarray, 
     content = engine.catalog.content
     # (new, seen); a cached product of ``new`` with the whole catalog holds the same numbers:
     # each cell sums the same products in the same order (a new product's words, in turn)
-    full = engine.new_similarity(new)
-    sim = full[:, seen] if full is not None else (engine.content_rows(new) @ content[seen].T).toarray()
+    full = engine.catalog.similarity_to_all(new)
+    if full is not None:
+        sim = full[:, seen]
+    else:
+        sim = (engine.catalog.content_rows(new) @ content[seen].T).toarray()
     titles = engine.catalog.title_codes
     # Never "similar to" itself: the same product (bought before the model learnt it) or
     # another product sharing its title, which reads as the same thing to the customer.

@@ -38,7 +38,6 @@ from models import baselines, data, runtime
 log = logging.getLogger(__name__)
 MIN_EVENTS = 3  # fewer events than this: segment picks instead of the model
 MAX_EVENTS = 500  # most recent events of one customer read per request
-SIMILARITY_CELLS = 1 << 22  # new products x catalog similarities kept (float64: 32 MB)
 MODEL_MODES = ("personalized", "best-sellers")  # modes whose list the model scores
 
 
@@ -77,8 +76,6 @@ class Engine:
         self.segment_counts = explain.segment_counts(self)
         self._lifts: dict[tuple, np.ndarray] = {}
         self._masks: dict[Controls, np.ndarray] = {}
-        self._content: tuple[bytes, object] | None = None
-        self._similar: tuple[bytes, np.ndarray] | None = None
         self.problems: list[str] = []  # models refused on the way to this one, a stale model
 
     def static_mask(self, controls: Controls) -> np.ndarray:
@@ -89,25 +86,6 @@ class Engine:
                 self._masks.clear()
             self._masks[key] = ranking.static_mask(self.catalog, controls)
         return self._masks[key]
-
-    def content_rows(self, rows: np.ndarray) -> object:
-        """The catalog's content vectors of ``rows`` (sparse; the last rows asked are kept: the
-        new products every list considers are the same for everyone under the same filters)."""
-        key = np.asarray(rows, dtype=np.int64).tobytes()
-        if self._content is None or self._content[0] != key:
-            self._content = (key, self.catalog.content[rows])
-        return self._content[1]
-
-    def new_similarity(self, new: np.ndarray) -> np.ndarray | None:
-        """Content similarity (len(new), catalog rows) of the products ``new`` to every product,
-        kept for the last ``new`` asked; None when it would be larger than ``SIMILARITY_CELLS``
-        (then each request multiplies its own few columns: the same numbers, slower)."""
-        if len(new) * len(self.catalog.products) > SIMILARITY_CELLS:
-            return None
-        key = np.asarray(new, dtype=np.int64).tobytes()
-        if self._similar is None or self._similar[0] != key:
-            self._similar = (key, (self.catalog.content[new] @ self.catalog.content.T).toarray())
-        return self._similar[1]
 
     def context_lift(self, ctx: Context) -> np.ndarray:
         """Each catalog row's sales in this context relative to usual (cached per context)."""
@@ -207,9 +185,8 @@ class Engine:
 
     def score_parts(self, parts: list[np.ndarray], codes: list[dict[str, int]],
                     as_of: list[int]) -> np.ndarray:
-        """Model scores (len(parts), n_items + 1), column 0 -inf: each part (indices into the
-        log, oldest first) scored as a history at its own visit time and context codes - one
-        call to the model (``core.recommend.blocks`` puts many customers' requests in one)."""
+        """Model scores (len(parts), n_items + 1), column 0 -inf, of each part (indices into the
+        log, oldest first) as a history at its visit time and context codes: one model call."""
         log_ = self.log
         idx = np.concatenate(parts) if parts else np.zeros(0, np.int64)
         user = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
@@ -238,8 +215,7 @@ class Engine:
 
     # -- the request ---------------------------------------------------------------------------
     def request(self, key: str, controls: Controls, context: Context | None, as_of: int) -> Request:
-        """What one request knows before it scores: the history it may read, the mode, the
-        visit's context (the customer's usual one when None), region and the filters' mask."""
+        """A request before scoring: history, mode, context (None: the usual one), region, mask."""
         # the history of a customer who objected to profiling is never read
         hist = self.history(key, as_of) if self._may_profile(key) else np.zeros(0, np.int64)
         mode = self.mode_for(key, hist)
@@ -256,18 +232,16 @@ class Engine:
         started = time.perf_counter()
         controls = controls or Controls()
         req = self.request(key, controls, context, as_of or self.now())
+        ctx, ok = req.context, req.allowed
         if req.mode in MODEL_MODES:
-            cands = candidates.personal(self, req.hist, req.allowed, controls, req.context, req.as_of,
-                                        explain_picks)
+            cands = candidates.personal(self, req.hist, ok, controls, ctx, req.as_of, explain_picks)
         else:
-            cands = candidates.fallback(self, key, req.mode, req.allowed, req.context, req.region,
-                                        controls)
+            cands = candidates.fallback(self, key, req.mode, ok, ctx, req.region, controls)
         return self.finish(req, cands, controls, explain_picks, started)
 
     def finish(self, req: Request, cands: Candidates, controls: Controls, explain_picks: bool,
                started: float) -> Result:
-        """The request's last steps on its candidates: MMR order, picks (with reasons when
-        ``explain_picks``), scores relative to the best pick, notes."""
+        """A request's last steps: MMR order, picks (and reasons), scores relative to the best."""
         order = mmr(self, cands, controls)
         picks = [explain.make_pick(self, cands, i, req.key, req.hist, req.context, req.mode, req.as_of,
                                    explain_picks, req.region) for i in order]
