@@ -138,6 +138,11 @@ class EventEmbedding(nn.Module):
         """Item vectors that hidden states are scored against: (n_items + 1, d)."""
         return self.items.table() if self.out is None else self.out.weight
 
+    def output_rows(self, items: torch.Tensor) -> torch.Tensor:
+        """``output_table()[items]`` without building the whole table (training on a large
+        catalog needs only the sampled and the history items)."""
+        return self.items(items) if self.out is None else self.out(items)
+
     def explore_logits(self, h: torch.Tensor, items: torch.Tensor | None = None) -> torch.Tensor:
         """Scores of every catalog item (or of ``items`` only) for hidden states ``h`` (B, d)."""
         table = self.output_table()  # (N+1, d)

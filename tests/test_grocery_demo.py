@@ -14,7 +14,7 @@ from core.demo import grocery
 from core.store.store import Store
 from tests.conftest import use_home
 
-SMALL = grocery.GroceryConfig(households=60, products=800, days=120, seed=3)
+SMALL = grocery.GroceryConfig(households=60, products=800, days=365, seed=3)
 
 
 def test_same_seed_same_file_and_households_rebuy_staples(tmp_path: Path) -> None:
@@ -33,7 +33,7 @@ def test_same_seed_same_file_and_households_rebuy_staples(tmp_path: Path) -> Non
 def test_imports_with_the_files_own_totals(tmp_path: Path) -> None:
     with use_home(tmp_path):
         assert main(["demo", "--kind", "grocery", "--shop", "groc", "--customers", "60", "--products",
-                     "800", "--days", "120", "--seed", "3"]) == 0
+                     "800", "--days", "365", "--seed", "3"]) == 0
         path = next((tmp_path / "sources" / "groc").glob("orders.csv"))
         with open(path, encoding="utf-8", newline="") as fh:
             rows = list(csv.DictReader(fh))

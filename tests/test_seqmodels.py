@@ -117,7 +117,7 @@ def test_training_loss_reads_the_repeat_side_at_the_targets_only() -> None:
         h = model.encode(batch)
         table = embed.output_table()
         dense, g, ng = head.repeat_parts(h, batch, table)
-        sparse, g2, ng2 = head.repeat_at(h, batch, table, targets)
+        sparse, g2, ng2 = head.repeat_at(h, batch, embed, targets)
         assert torch.equal(dense.gather(1, targets), sparse) and torch.equal(g, g2) and torch.equal(ng, ng2)
         pos, hit = in_history(batch, targets, cfg.n_items + 1)
         assert bool(hit.any()) and bool((~hit & (targets > 0)).any())  # repeats and new items alike
@@ -137,7 +137,7 @@ def test_sampled_softmax_leaves_history_to_the_repeat_side() -> None:
     batch, targets = index.batch(rows, sel, cfg), rows.targets(sel)
     with torch.no_grad():
         h = model.encode(batch)
-        got = model.head.sampled_explore(h, batch, model.embed, model.embed.output_table(), targets)
+        got = model.head.sampled_explore(h, batch, model.embed, targets)
     hit = in_history(batch, targets, cfg.n_items + 1)[1]
     new = (targets > 0) & ~hit
     assert bool(hit.any()) and bool(new.any())

@@ -38,7 +38,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--kind", choices=["shop", "grocery"], default="shop",
                    help="shop: a year of views, carts and orders of a general web shop (5,000 "
                         "customers, 1,000 products); grocery: two years of a grocery shop's order "
-                        "export (2,500 households, 65,000 products, ~1.45M lines)")
+                        "export (2,500 households, 65,000 products, ~1.35M lines)")
     p.add_argument("--customers", type=int, help="customers (households for --kind grocery)")
     p.add_argument("--products", type=int)
     p.add_argument("--days", type=int)
