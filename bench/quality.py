@@ -99,7 +99,7 @@ def build_shops(home: str, shops: list[str]) -> None:
     if "demo" in shops:
         demo.create_demo_shop("demo")
     if "grocery" in shops:  # the generated 65k-product grocery shop (issue 16's large catalog)
-        from core.demo import grocery
+        from core.demo.kinds import grocery
         demo.create_demo_shop("grocery", grocery_cfg=grocery.GroceryConfig())
     if "online_retail_ii" in shops:
         with Store.open("online_retail_ii") as store:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from core.cli.main import main
-from core.demo import grocery
+from core.demo.kinds import grocery
 from core.store.store import Store
 from tests.conftest import use_home
 

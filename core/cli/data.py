@@ -191,8 +191,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from core.demo import demo, grocery
+    from core.demo import demo
     from core.demo.config import SynthConfig
+    from core.demo.kinds import grocery
     given = {k: v for k, v in (("n_customers", args.customers), ("n_products", args.products),
                                ("days", args.days), ("seed", args.seed)) if v is not None}
     cfg, groc = SynthConfig(**given), None

@@ -11,8 +11,9 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from core.demo import grocery, synth
+from core.demo import synth
 from core.demo.config import SynthConfig
+from core.demo.kinds import grocery
 from core.ingest import ingest
 from core.ingest.plan import ImportReport
 from core.store import config, currency
