@@ -63,18 +63,20 @@ def _run_one(home: str, shop: str, model: str, seed: int, queue: mp.Queue,
             art = embeddings.train(store, model, seed=seed, prepared=prep, model_args=model_args)
         fit = time.perf_counter() - started
         test, valid = art.manifest["metrics"]["test"], art.manifest["metrics"]["valid"]
+        extra = {k: art.manifest["metrics"].get(k) for k in ("best_epoch", "epochs_run", "seconds_to_best")}
     else:
         params = baselines.TUNED.get(shop, {}).get(model)  # chosen on validation baskets
         fitted = baselines.make(model, params).fit(prep.split)
         fit = time.perf_counter() - started
         test = metrics.evaluate(fitted, prep.split, "test")
         valid = metrics.evaluate(fitted, prep.split, "valid")
+        extra = {}
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     queue.put({"shop": shop, "model": model, "protocol": protocol, "fit_seconds": fit,
                "peak_rss_mb": peak, "test_baskets": len(prep.split.test),
                "valid_ndcg@10": valid["ndcg@10"], **test,
                "users": prep.log.n_users, "items": prep.log.n_items,
-               "events": len(prep.log.user)})
+               "events": len(prep.log.user), **extra})
 
 
 def measure(home: str, shop: str, model: str, seed: int, protocol: str = "last_basket",
@@ -96,6 +98,9 @@ def build_shops(home: str, shops: list[str]) -> None:
 
     if "demo" in shops:
         demo.create_demo_shop("demo")
+    if "grocery" in shops:  # the generated 65k-product grocery shop (issue 16's large catalog)
+        from core.demo.kinds import grocery
+        demo.create_demo_shop("grocery", grocery_cfg=grocery.GroceryConfig())
     if "online_retail_ii" in shops:
         with Store.open("online_retail_ii") as store:
             ingest.import_paths(store, sorted(REAL.glob("*.parquet")))

@@ -65,13 +65,15 @@ class ModelConfig:
     max_len: int = 30  # events fed to the sequence encoder (plus the query token)
     tie_weights: bool = True  # score items with the input item vectors
     repeat: bool = True  # repeat/explore mixture over the customer's own history
-    explore_new: bool = True  # explore only items outside the history (RepeatNet); full softmax only
+    explore_new: bool = True  # explore only items outside the history (RepeatNet)
     profile: bool = True  # add an attention-pooled whole-history profile to the state
     repeat_len: int = 2000  # most recent events the repeat features and the profile look at
     repeat_hidden: int = 32
     repurchase: bool = False  # add the calendar-time repurchase kernel to the repeat logits
     repurchase_weight: float = 0.5  # initial decay and bump weights of that kernel (0: starts as off)
-    n_negatives: int = 0  # 0: full softmax; >0: sampled softmax with that many shared negatives
+    # 0: full softmax; >0: sampled softmax with that many shared negatives when training;
+    # -1: full below models.train.LARGE_CATALOG products, SAMPLED_NEGATIVES above (sized_for)
+    n_negatives: int = -1
 
 
 class ItemEmbedding(nn.Module):
@@ -135,6 +137,11 @@ class EventEmbedding(nn.Module):
     def output_table(self) -> torch.Tensor:
         """Item vectors that hidden states are scored against: (n_items + 1, d)."""
         return self.items.table() if self.out is None else self.out.weight
+
+    def output_rows(self, items: torch.Tensor) -> torch.Tensor:
+        """``output_table()[items]`` without building the whole table (training on a large
+        catalog needs only the sampled and the history items)."""
+        return self.items(items) if self.out is None else self.out(items)
 
     def explore_logits(self, h: torch.Tensor, items: torch.Tensor | None = None) -> torch.Tensor:
         """Scores of every catalog item (or of ``items`` only) for hidden states ``h`` (B, d)."""

@@ -154,6 +154,18 @@ def segment_log_softmax(score: torch.Tensor, row: torch.Tensor, n_rows: int
     return shifted - total.clamp(min=1e-30).log()[row], total
 
 
+def in_history(batch: Batch, items: torch.Tensor, n_cols: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """For each (row b, ``items[b, k]``): its index among the batch's history pairs and whether
+    it is one (the pairs are sorted by ``row * n_cols + item``, as ``repeat_features`` makes them)."""
+    keys = batch.rep_row * n_cols + batch.rep_item  # (R,) sorted
+    if not len(keys):
+        return torch.zeros_like(items), torch.zeros_like(items, dtype=torch.bool)
+    rows = torch.arange(items.shape[0], device=items.device)[:, None]
+    q = rows * n_cols + items  # (B, K)
+    pos = torch.searchsorted(keys, q.reshape(-1)).clamp(max=len(keys) - 1).reshape(q.shape)
+    return pos, keys[pos] == q
+
+
 class RepeatExplore(nn.Module):
     """Hidden state (B, d) + the batch's repeat features -> log P over the catalog, and the loss."""
 
@@ -189,38 +201,63 @@ class RepeatExplore(nn.Module):
         pooled = torch.zeros_like(h).index_add(0, row, v)  # (B, d)
         return h + self.profile_proj(pooled)  # (B, d)
 
-    def repeat_parts(self, h: torch.Tensor, batch: Batch, table: torch.Tensor
-                     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """log softmax over each row's history items as a dense (B, N+1) matrix (NEG outside
-        the history) and log g, log(1 - g) of the gate (B, 1)."""
+    def _repeat_logits(self, h: torch.Tensor, batch: Batch, item_vecs: torch.Tensor
+                       ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """log softmax over each row's history pairs (R,) and log g, log(1 - g) of the gate (B, 1);
+        ``item_vecs`` (R, d): the output vectors of the pairs' items."""
         b = h.shape[0]
         row, item = batch.rep_row, batch.rep_item  # (R,), (R,)
         q = self.query(h)[row]  # (R, d)
         score = (self.pair(batch.rep_pair).squeeze(-1) + self.item_bias(item).squeeze(-1)
-                 + (q * table[item]).sum(-1) / math.sqrt(h.shape[1]))  # (R,)
+                 + (q * item_vecs).sum(-1) / math.sqrt(h.shape[1]))  # (R,)
         if self.kernel is not None:  # calendar-time repurchase intensity
             score = score + self.kernel(item, batch.k_pair, batch.k_age, batch.k_gap, batch.k_ngap)
         log_p, total = segment_log_softmax(score, row, b)  # (R,), (B,)
-        dense = torch.full((b, self.n_items + 1), NEG, dtype=h.dtype, device=h.device)
-        dense = dense.index_put((row, item), log_p)  # (B, N+1)
         has = total > 0  # (B,) rows with a history
         a = self.gate(torch.cat([h, batch.user_feats], dim=1))  # (B, 1)
         a = torch.where(has[:, None], a, torch.full_like(a, -30.0))  # no history: explore only
-        return dense, F.logsigmoid(a), F.logsigmoid(-a)
+        return log_p, F.logsigmoid(a), F.logsigmoid(-a)
+
+    def repeat_parts(self, h: torch.Tensor, batch: Batch, table: torch.Tensor
+                     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """log softmax over each row's history items as a dense (B, N+1) matrix (NEG outside
+        the history) and log g, log(1 - g) of the gate (B, 1)."""
+        log_p, log_g, log_1mg = self._repeat_logits(h, batch, table[batch.rep_item])
+        dense = torch.full((h.shape[0], self.n_items + 1), NEG, dtype=h.dtype, device=h.device)
+        return dense.index_put((batch.rep_row, batch.rep_item), log_p), log_g, log_1mg  # (B, N+1)
+
+    def repeat_at(self, h: torch.Tensor, batch: Batch, embed: EventEmbedding, items: torch.Tensor
+                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``repeat_parts`` read at ``items`` (B, K) only: the same numbers without the (B, N+1)
+        matrix or the catalog's table (what training needs on a large catalog)."""
+        log_p, log_g, log_1mg = self._repeat_logits(h, batch, embed.output_rows(batch.rep_item))
+        pos, hit = in_history(batch, items, self.n_items + 1)
+        at = torch.where(hit, log_p[pos] if len(log_p) else torch.zeros_like(items, dtype=h.dtype),
+                         torch.full_like(items, NEG, dtype=h.dtype))
+        return at, log_g, log_1mg
+
+    def sampled_explore(self, h: torch.Tensor, batch: Batch, embed: EventEmbedding,
+                        targets: torch.Tensor) -> torch.Tensor:
+        """Explore log P at ``targets`` (B, K) from a sampled softmax: the batch's targets plus
+        ``n_negatives`` uniform products, the partition scaled to the catalog; as in the full
+        softmax, a product of the customer's history belongs to the repeat side (NEG here)."""
+        neg = torch.randint(1, self.n_items + 1, (self.n_negatives,), device=h.device)  # (S,)
+        cand = torch.unique(torch.cat([targets[targets > 0], neg]))  # (C,) sorted
+        e = h @ embed.output_rows(cand).t() + embed.out_bias[cand]  # (B, C)
+        if self.repeat and self.explore_new:
+            e = e.masked_fill(in_history(batch, cand.expand(len(h), -1), self.n_items + 1)[1], NEG)
+        log_z = torch.logsumexp(e, dim=1, keepdim=True) + math.log(self.n_items / len(cand))  # (B, 1)
+        return e.gather(1, torch.searchsorted(cand, targets).clamp(max=len(cand) - 1)) - log_z
 
     def forward(self, h: torch.Tensor, batch: Batch, embed: EventEmbedding,
                 targets: torch.Tensor | None = None) -> tuple[torch.Tensor | None, torch.Tensor | None]:
         """Without ``targets``: (log P (B, N+1), None). With ``targets`` (B, K; 0 = padding):
         (None, mean over rows of the basket items' mean NLL) - the loss needs only the targets'
         log P, so the (B, N+1) mixture is not built when training."""
-        table = embed.output_table()  # (N+1, d)
         if targets is not None and self.training and 0 < self.n_negatives < self.n_items:
-            neg = torch.randint(1, self.n_items + 1, (self.n_negatives,), device=h.device)  # (S,)
-            cand = torch.unique(torch.cat([targets[targets > 0], neg]))  # (C,) sorted
-            e = h @ table[cand].t() + embed.out_bias[cand]  # (B, C)
-            log_z = torch.logsumexp(e, dim=1, keepdim=True) + math.log(self.n_items / len(cand))  # (B, 1)
-            explore_t = e.gather(1, torch.searchsorted(cand, targets).clamp(max=len(cand) - 1)) - log_z
+            explore_t = self.sampled_explore(h, batch, embed, targets)  # (B, K)
         else:
+            table = embed.output_table()  # (N+1, d)
             e = h @ table.t() + embed.out_bias  # (B, N+1)
             e = e.masked_fill((torch.arange(e.shape[1], device=e.device) == 0)[None, :], NEG)
             if self.repeat and self.explore_new:  # history items belong to the repeat side
@@ -235,8 +272,8 @@ class RepeatExplore(nn.Module):
             explore_t = e.gather(1, targets) - log_z  # (B, K)
         target_lp = explore_t
         if self.repeat:
-            rep, log_g, log_1mg = self.repeat_parts(h, batch, table)
-            target_lp = torch.logaddexp(log_g + rep.gather(1, targets), log_1mg + explore_t)  # (B, K)
+            rep_t, log_g, log_1mg = self.repeat_at(h, batch, embed, targets)
+            target_lp = torch.logaddexp(log_g + rep_t, log_1mg + explore_t)  # (B, K)
         mask = (targets > 0).to(h.dtype)  # (B, K)
         per_row = -(target_lp * mask).sum(1) / mask.sum(1).clamp(min=1)  # (B,)
         rows = mask.sum(1) > 0

@@ -88,10 +88,20 @@ def build_model(config: ModelConfig, side: dict[str, torch.Tensor] | None = None
     raise ValueError(f"Unknown arch {config.arch!r}: use 'sasrec', 'gru' or 'lstm'.")
 
 
+LARGE_CATALOG = 20_000  # products above which training samples the explore side's softmax
+SAMPLED_NEGATIVES = 4096  # shared negatives per batch then (plus the batch's own targets)
+
+
 def sized_for(log: EventLog, config: ModelConfig) -> ModelConfig:
-    """``config`` with the catalog, context and side-feature sizes of ``log``."""
+    """``config`` with the catalog, context and side-feature sizes of ``log``, and the softmax
+    decided when left to the catalog (``n_negatives=-1``): full below LARGE_CATALOG products,
+    sampled above (a 65k-product grocery shop's epoch took minutes in the (B, N) matrices).
+    Scoring is always over the full catalog."""
+    negatives = config.n_negatives
+    if negatives < 0:
+        negatives = SAMPLED_NEGATIVES if log.n_items > LARGE_CATALOG else 0
     return replace(config, n_items=int(log.n_items), context_sizes=dict(log.context_sizes),
-                   side_sizes=dict(log.side_sizes))
+                   side_sizes=dict(log.side_sizes), n_negatives=negatives)
 
 
 def checkpoint(model: nn.Module, **extra: object) -> dict:

@@ -101,6 +101,49 @@ def test_sampled_softmax_trains() -> None:
     loss.backward()
 
 
+def test_training_loss_reads_the_repeat_side_at_the_targets_only() -> None:
+    """The loss from ``repeat_at`` (no (B, N+1) matrix) equals the one from the dense matrix."""
+    from models.repeat import in_history
+    log = favourite_log(n_users=40)
+    cfg = sized_for(log, TINY)
+    torch.manual_seed(0)
+    model = build_model(cfg).eval()
+    index = LogIndex(log)
+    rows = basket_rows(index)
+    sel = np.arange(len(rows))
+    batch, targets = index.batch(rows, sel, cfg), rows.targets(sel)
+    head, embed = model.head, model.embed
+    with torch.no_grad():
+        h = model.encode(batch)
+        table = embed.output_table()
+        dense, g, ng = head.repeat_parts(h, batch, table)
+        sparse, g2, ng2 = head.repeat_at(h, batch, embed, targets)
+        assert torch.equal(dense.gather(1, targets), sparse) and torch.equal(g, g2) and torch.equal(ng, ng2)
+        pos, hit = in_history(batch, targets, cfg.n_items + 1)
+        assert bool(hit.any()) and bool((~hit & (targets > 0)).any())  # repeats and new items alike
+        assert torch.equal(batch.rep_item[pos][hit], targets[hit])
+
+
+def test_sampled_softmax_leaves_history_to_the_repeat_side() -> None:
+    """Sampled training keeps the full softmax's rule: the explore side never scores a product
+    the customer bought, so a re-bought target's explore log P is NEG, a new one's is finite."""
+    from models.repeat import NEG, in_history
+    log = favourite_log(n_users=40)
+    cfg = sized_for(log, replace(TINY, n_negatives=30))
+    model = build_model(cfg).train()
+    index = LogIndex(log)
+    rows = basket_rows(index)
+    sel = np.arange(len(rows))
+    batch, targets = index.batch(rows, sel, cfg), rows.targets(sel)
+    with torch.no_grad():
+        h = model.encode(batch)
+        got = model.head.sampled_explore(h, batch, model.embed, targets)
+    hit = in_history(batch, targets, cfg.n_items + 1)[1]
+    new = (targets > 0) & ~hit
+    assert bool(hit.any()) and bool(new.any())
+    assert bool((got[hit] < NEG / 2).all()) and bool((got[new] > -50).all())
+
+
 def test_windows_and_repeat_features_by_hand() -> None:
     log = make_log([[[1], [1, 2], [3]]], n_items=3)
     index = LogIndex(log)
@@ -237,3 +280,12 @@ def test_torchrun_two_processes(tmp_path: Path) -> None:
     assert 0.0 <= metrics["test"]["ndcg@10"] <= 1.0
     state = torch.load(tmp_path / "out" / "model.pt", weights_only=True)
     assert SequenceRecommender.from_state(state).model_.config.d_model == 16
+
+
+def test_a_large_catalog_trains_on_a_sampled_softmax_by_default() -> None:
+    from models.train import LARGE_CATALOG, SAMPLED_NEGATIVES
+    small = favourite_log(n_users=10)
+    assert sized_for(small, ModelConfig()).n_negatives == 0  # full softmax
+    big = replace(small, n_items=LARGE_CATALOG + 1)
+    assert sized_for(big, ModelConfig()).n_negatives == SAMPLED_NEGATIVES
+    assert sized_for(big, ModelConfig(n_negatives=0)).n_negatives == 0  # asked for: kept

@@ -35,10 +35,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("demo", help="generate the demo shop (or only its export files)")
     p.add_argument("--shop", default=config.DEMO_SHOP)
-    p.add_argument("--customers", type=int, default=5000)
-    p.add_argument("--products", type=int, default=1000)
-    p.add_argument("--days", type=int, default=365)
-    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--kind", choices=["shop", "grocery"], default="shop",
+                   help="shop: a year of views, carts and orders of a general web shop (5,000 "
+                        "customers, 1,000 products); grocery: two years of a grocery shop's order "
+                        "export (2,500 households, 65,000 products, ~1.35M lines)")
+    p.add_argument("--customers", type=int, help="customers (households for --kind grocery)")
+    p.add_argument("--products", type=int)
+    p.add_argument("--days", type=int)
+    p.add_argument("--seed", type=int)
     p.add_argument("--if-missing", action="store_true", help="do nothing if the shop exists")
     p.add_argument("--replace", action="store_true", help="replace an existing shop")
     p.add_argument("--export", help="only write the export files into this folder")
@@ -189,11 +193,18 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from core.demo import demo
     from core.demo.config import SynthConfig
-    cfg = SynthConfig(n_customers=args.customers, n_products=args.products,
-                            days=args.days, seed=args.seed)
+    from core.demo.kinds import grocery
+    given = {k: v for k, v in (("n_customers", args.customers), ("n_products", args.products),
+                               ("days", args.days), ("seed", args.seed)) if v is not None}
+    cfg, groc = SynthConfig(**given), None
+    if args.kind == "grocery":
+        groc = grocery.GroceryConfig(**{{"n_customers": "households", "n_products": "products"}.get(k, k): v
+                                        for k, v in given.items()})
     if args.export:
-        counts = demo.export_demo(Path(args.export), cfg, fmt=args.format,
-                                  progress=progress(False))
+        if groc is not None:
+            counts = grocery.write(Path(args.export) / "orders.csv", groc)
+        else:
+            counts = demo.export_demo(Path(args.export), cfg, fmt=args.format, progress=progress(False))
         print(json.dumps(counts))
         return 0
     if config.shop_db_path(args.shop).exists() and args.if_missing and not args.replace:
@@ -202,7 +213,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if config.shop_db_path(args.shop).exists() and not args.replace:
         print(f"shop {args.shop!r} exists; use --replace to generate it again", file=sys.stderr)
         return 1
-    report = demo.create_demo_shop(args.shop, cfg, replace=True, progress=progress(False))
+    report = demo.create_demo_shop(args.shop, cfg, replace=True, progress=progress(False),
+                                   grocery_cfg=groc)
     if report is not None:
         print(_summary(report))
     return 0

@@ -12,6 +12,8 @@
     streams.py    seeded random streams and vectorised categorical draws
     files.py      the streaming CSV / Parquet writer
     spend_only.py a CDNOW-like spend-only history (customer, date, items, amount) as text
+    kinds/        shops of other kinds as merchants' export files (kinds/grocery.py: 65,000
+                  products, ``shoplens demo --kind grocery``)
 
 Public face: ``demo.create_demo_shop``, ``demo.source_folder``, ``synth.write_demo``,
 ``config.SynthConfig``. The same config always gives byte-identical files.

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from core.demo import synth
 from core.demo.config import SynthConfig
+from core.demo.kinds import grocery
 from core.ingest import ingest
 from core.ingest.plan import ImportReport
 from core.store import config, currency
@@ -41,9 +42,10 @@ def export_demo(folder: Path, cfg: SynthConfig, fmt: str = "csv",
 
 
 def create_demo_shop(shop: str = config.DEMO_SHOP, cfg: SynthConfig | None = None,
-                     replace: bool = False, progress: Progress | None = None
-                     ) -> ImportReport | None:
-    """Generate and import a demo shop; None when it already exists and ``replace`` is False."""
+                     replace: bool = False, progress: Progress | None = None,
+                     grocery_cfg: grocery.GroceryConfig | None = None) -> ImportReport | None:
+    """Generate and import a demo shop (the grocery shop's order export with ``grocery_cfg``);
+    None when it already exists and ``replace`` is False."""
     cfg = cfg or SynthConfig()
     db = config.shop_db_path(shop)
     if db.exists() and not replace:
@@ -51,8 +53,12 @@ def create_demo_shop(shop: str = config.DEMO_SHOP, cfg: SynthConfig | None = Non
     say = progress or (lambda _f, _m: None)
     folder = source_folder(shop)
     shutil.rmtree(folder, ignore_errors=True)
-    export_demo(folder, cfg, fmt="parquet",
-                progress=lambda f, m: say(0.5 * f, f"Generating: {m}"))
+    if grocery_cfg is not None:
+        say(0.0, "Generating the grocery shop's orders")
+        grocery.write(folder / "orders.csv", grocery_cfg)
+    else:
+        export_demo(folder, cfg, fmt="parquet",
+                    progress=lambda f, m: say(0.5 * f, f"Generating: {m}"))
     building = shop + config.BUILDING_SUFFIX
     tmp_db = config.shop_db_path(building)
     tmp_db.unlink(missing_ok=True)

@@ -97,7 +97,8 @@ def train(store: Store, kind: str = "transformer", epochs: int = 20, seed: int =
     options_ = asdict(prep.options)
     state.update(kind=kind, seed=seed, options=options_)
     info = {**scores, "fit_seconds": fit_seconds, "options": options_,
-            "cancelled": rec.result_.cancelled, "best_epoch": rec.result_.best_epoch}
+            "cancelled": rec.result_.cancelled, "best_epoch": rec.result_.best_epoch,
+            "epochs_run": rec.result_.epochs_run, "seconds_to_best": _seconds_to_best(rec.result_)}
     decision = promotion.decide(store, scores["valid"], prep.fingerprint, options_,
                                 rec.result_.cancelled)
     return artifacts.save(store, kind, tensors, state, prep.fingerprint, info,
@@ -229,3 +230,11 @@ def order_matters(rec: SequenceRecommender, prep: Prepared, seed: int = 0) -> di
                                 prep.split.t_valid, prep.split.t_test)
     return {"true_order": true,
             "shuffled": metrics.evaluate(rec, shuffled_split, "test")["ndcg@10"]}
+
+
+def _seconds_to_best(result: Any) -> float | None:
+    """Training seconds until the end of the best validation epoch (None without history)."""
+    for row in result.history:
+        if row.get("epoch") == result.best_epoch:
+            return float(row["seconds"])
+    return None
