@@ -6,7 +6,6 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from core.recommend import charts as customer_charts
 from core.recommend import customer, recommend
 from core.recommend import defaults as list_defaults
 from core.recommend.types import Controls, Result
@@ -100,7 +99,7 @@ else:
         st.warning("This customer objected to profiling: no profile, no segment and no "
                    "personalised list - only best-sellers, labelled as such.")
     events = customer.timeline(store, key)
-    st.plotly_chart(customer_charts.customer_timeline(events, currency), key="cust_timeline")
+    st.plotly_chart(customer.customer_timeline(events, currency), key="cust_timeline")
 
 def show(result: Result, hits: list[str] | None) -> None:
     """A list: one bordered row per product with its score bar and reasons."""

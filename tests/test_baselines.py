@@ -220,3 +220,24 @@ def test_baselines_on_a_demo_shop(shoplens_home: Path) -> None:
         assert res["ndcg@10"] > 2 * random_ndcg + 0.01, (name, res["ndcg@10"], random_ndcg)
     best_personal = max(results["repeat"]["recall@10"], results["itemknn"]["recall@10"])
     assert best_personal > results["popularity"]["recall@10"]
+
+
+def test_ease_on_a_large_catalog_keeps_the_most_bought_products() -> None:
+    # items x items is 34 GB at 65,000 products (the process died on the grocery shop): above
+    # ``max_items`` EASE is the closed form over the most-bought products; the others score 0
+    x = np.array([[1, 1, 0, 0], [1, 1, 1, 0], [0, 1, 1, 0], [0, 0, 1, 1], [1, 1, 0, 1]], float)
+    events = [(u, i + 1, 1 + u) for u, i in zip(*np.nonzero(x))]
+    log = make_log(events + [(9, 2, 100.2), (9, 4, 100.4)], n_items=4)
+    l2 = 2.0
+    model = EASE(l2=l2, max_items=3).fit(make_split(log, [target(9)]))
+    keep = [0, 1, 2]  # items 1, 2, 3 (bought 3, 4, 3 times; item 4 twice)
+    assert list(model.items_) == [k + 1 for k in keep]
+    sub = x[:, keep]
+    p = np.linalg.inv(sub.T @ sub + l2 * np.eye(3))
+    b = np.eye(3) - p @ np.diag(1.0 / np.diag(p))
+    np.testing.assert_allclose(model.weights_, b, rtol=1e-5, atol=1e-6)
+    scores = model.score(log, [target(9)])[0, 1:]
+    expected = np.array([0, 1, 0]) @ b  # the history's item 4 is outside: it adds nothing
+    np.testing.assert_allclose(scores[:3], expected, atol=2 * estimator.TIE * np.abs(expected).max() + 1e-6)
+    assert scores[3] < scores[:3].max()
+    assert EASE(l2=l2).fit(make_split(log, [target(9)])).items_ is None  # small catalogs: all

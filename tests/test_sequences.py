@@ -84,3 +84,36 @@ def test_fingerprint_changes_with_the_data(shop: Store, tmp_path: Path) -> None:
         assert sequences.fingerprint(shop) != before
     finally:
         shop.execute("UPDATE customers SET consent_profiling = true WHERE customer_key = ?", [key])
+
+
+class _Shuffled:
+    """The store, but every query's rows come back in another order (as DuckDB may give them)."""
+
+    def __init__(self, store: Store, seed: int) -> None:
+        self._store, self._seed = store, seed
+
+    def df(self, sql: str, params: list | None = None):
+        frame = self._store.df(sql, params)
+        return frame.sample(frac=1.0, random_state=self._seed).reset_index(drop=True)
+
+    def __getattr__(self, name: str):
+        return getattr(self._store, name)
+
+
+def test_event_log_does_not_depend_on_the_order_rows_come_in(shop: Store) -> None:
+    # Lines of one basket share a time; baskets of one customer can too. Their order in the log
+    # (what a sequence model reads, and which products a list's "recent" look-ups see first)
+    # must come from the data, not from the order a parallel scan returned the rows in.
+    for options in (sequences.LogOptions(), sequences.LogOptions(purchases_only=True)):
+        a, b = (sequences.event_log(_Shuffled(shop, seed), options)  # type: ignore[arg-type]
+                for seed in (1, 2))
+        _same_log(a, b)
+    full = sequences.event_log(shop)
+    assert int((np.diff(full.ts)[np.diff(full.user) == 0] == 0).sum()) >= 10  # ties: it can tell
+
+
+def _same_log(a: data.EventLog, b: data.EventLog) -> None:
+    for name in ("user", "item", "etype", "ts", "basket"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+    for name in a.context:
+        assert np.array_equal(a.context[name], b.context[name]), name

@@ -14,10 +14,13 @@ from core.recommend.types import Candidates, Controls
 
 
 def _engine(titles: list[str], content: np.ndarray, model_items: np.ndarray, history: list[int]):
-    catalog = SimpleNamespace(titles=np.array(titles, dtype=object), content=sp.csr_matrix(content))
+    catalog = SimpleNamespace(titles=np.array(titles, dtype=object), content=sp.csr_matrix(content),
+                              title_codes=np.unique(np.array(titles, dtype=object), return_inverse=True)[1],
+                              similarity_to_all=lambda rows: None)
+    catalog.content_rows = lambda rows: catalog.content[rows]
     log = SimpleNamespace(item=np.arange(len(titles) + 1))  # log item i -> model item i
-    return SimpleNamespace(catalog=catalog, model_items=model_items,
-                           cat_row=np.arange(len(titles)), log=log), np.array(history)
+    return SimpleNamespace(catalog=catalog, model_items=model_items, cat_row=np.arange(len(titles)),
+                           log=log), np.array(history)
 
 
 def test_a_new_product_is_never_similar_to_itself_or_its_namesake() -> None:

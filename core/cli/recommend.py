@@ -55,6 +55,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                              "either flag: the shop's default, chosen on validation baskets)")
     p.add_argument("--include-out-of-stock", action="store_true")
     p.add_argument("--no-reasons", action="store_true", help="faster --all without reasons")
+    p.add_argument("--limit", type=int, help="--all for only the first LIMIT customers (by key), "
+                   "e.g. to time an export")
+    p.add_argument("--one-by-one", action="store_true",
+                   help="--all with one request per customer instead of scoring blocks of "
+                        "customers together (the same lists, slower; for comparison)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_recommend)
 
@@ -95,6 +100,8 @@ def cmd_recommend(args: argparse.Namespace) -> int:
             result = engine.recommend(key, controls, context)
             return _show(result, known, args.json)
         keys = [r[0] for r in store.rows("SELECT customer_key FROM customers ORDER BY customer_key")]
+        if args.limit is not None:
+            keys = keys[:max(args.limit, 0)]
     return _write_all(engine, keys, controls, context, args)
 
 
@@ -122,35 +129,53 @@ def _show(result: Result, known: bool, as_json: bool) -> int:
     return 0
 
 
-BLOCK = 500  # customers whose rows are held in memory at once before they are written
+BLOCK = 1000  # customers whose lists are made and held in memory at once before they are written
+
+
+def _block_table(engine: Engine, keys: list[str], controls: Controls, context: Context | None,
+                 explain: bool, one_by_one: bool) -> tuple[pd.DataFrame, list[str]]:
+    """The CSV rows of ``keys``' lists (safe cells), and each customer's mode."""
+    from core.recommend import blocks
+    from core.segments.audience import safe_cells
+
+    if one_by_one:  # one request per customer, a frame each
+        frames, modes = [], []
+        for key in keys:
+            res = engine.recommend(key, controls, context, explain_picks=explain)
+            modes.append(res.mode)
+            frame = res.frame()
+            frame.insert(0, "customer_key", key)
+            frame.insert(1, "mode", res.mode)
+            frames.append(frame)
+        return safe_cells(pd.concat(frames, ignore_index=True)), modes
+    results = blocks.results(engine, keys, controls, context, explain=explain)
+    rows = [{"customer_key": res.customer_key, "mode": res.mode, **row}
+            for res in results for row in res.rows()]
+    return safe_cells(pd.DataFrame(rows)), [res.mode for res in results]
 
 
 def _write_all(engine: Engine, keys: list[str], controls: Controls, context: Context | None,
                args: argparse.Namespace, block: int = BLOCK) -> int:
     """Every customer's list to ``args.out``, written block by block as it goes.
 
-    At most ``block`` customers' rows are held at once (not the whole table); the CSV grows in
-    a temp file next to the target and is renamed at the end, and the temp file (personal data:
-    customer keys) is removed on every other exit path. Each list is the engine's own request."""
-    from core.segments.audience import safe_cells
-
+    At most ``block`` customers' lists are made and held at once (not the whole table): the
+    model scores a block's customers together (``core.recommend.blocks``: the same lists as one
+    request each, in memory bounded by the block, not by the shop), or one request per customer
+    with ``args.one_by_one``. The CSV grows in a temp file next to the target and is renamed at
+    the end, and the temp file (personal data: customer keys) is removed on every other exit path."""
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     started, modes, n_rows, header = time.perf_counter(), {}, 0, True
+    one_by_one = bool(getattr(args, "one_by_one", False))
     try:
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
             for lo in range(0, len(keys), max(block, 1)):
-                rows = []
-                for key in keys[lo:lo + block]:
-                    res = engine.recommend(key, controls, context, explain_picks=not args.no_reasons)
-                    modes[res.mode] = modes.get(res.mode, 0) + 1
-                    frame = res.frame()
-                    frame.insert(0, "customer_key", key)
-                    frame.insert(1, "mode", res.mode)
-                    rows.append(frame)
-                table = safe_cells(pd.concat(rows, ignore_index=True))
-                if len(table.columns):  # a block of only empty lists has no columns to head the file
+                table, block_modes = _block_table(engine, keys[lo:lo + block], controls, context,
+                                                  not args.no_reasons, one_by_one)
+                for m in block_modes:
+                    modes[m] = modes.get(m, 0) + 1
+                if len(table):  # a block of only empty lists has no rows to write
                     table.to_csv(fh, index=False, header=header)
                     header, n_rows = False, n_rows + len(table)
                 done = min(lo + block, len(keys))

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core.recommend.beyond import as_lists
+from core.recommend.blocks import pool_of
 from core.recommend.ranking import DUE_SHARE, PURCHASE, mmr
 from core.recommend.recommend import MIN_EVENTS
 from core.recommend.types import Candidates, Context, Controls
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MODE_CODES = ("personalized", "best-sellers", "segment", "new", "non-personalized", "none")
-_POOL = 200  # model candidates re-ranked, as in core.recommend.candidates
 
 
 @dataclass
@@ -177,12 +177,9 @@ def _top_rows(engine: Engine, users: np.ndarray, allowed: np.ndarray, excluded: 
         where = np.searchsorted(su, who).clip(0, len(su) - 1)
         hit = su[where] == who
         scores[srt[where[hit]], pairs[hit] % (n_items + 1)] = -np.inf
-    pool = min(_POOL, n_items)
-    part = np.argpartition(-scores, pool - 1, axis=1)[:, :pool]
-    part_scores = np.take_along_axis(scores, part, axis=1)
-    order = np.lexsort((part, -part_scores), axis=1)  # by score, ties by item id (a stable sort's order)
-    cand = np.take_along_axis(part, order, axis=1)  # (b, pool) model items, best first
-    cs = np.take_along_axis(part_scores, order, axis=1)
+    # (b, pool) model items, best first, ties by item id: the engine's own pool (core.recommend.blocks)
+    cand, _ = pool_of(engine, scores, np.broadcast_to(allowed, (len(users), len(allowed))))
+    cs = np.take_along_axis(scores, cand, axis=1)
     finite = np.isfinite(cs)
     lo = np.where(finite, cs, np.inf).min(axis=1, keepdims=True)
     hi = np.where(finite, cs, -np.inf).max(axis=1, keepdims=True)

@@ -43,18 +43,27 @@ def personal(engine: EngineView, hist: np.ndarray, allowed: np.ndarray, controls
     rows = engine.cat_row
     ok = (rows >= 0) & allowed[rows.clip(0)] & np.isfinite(base)
     items = np.flatnonzero(ok) + 1
-    if not len(items):
-        return _empty()
     top = items[np.argsort(-base[items - 1], kind="stable")[:POOL]]
-    rel = _normalise(scores[0, top])
+    return from_top(engine, top, scores[:, top], groups, hist, allowed, controls, ctx)
+
+
+def from_top(engine: EngineView, top: np.ndarray, scores: np.ndarray, groups: list[np.ndarray],
+             hist: np.ndarray, allowed: np.ndarray, controls: Controls, ctx: Context) -> Candidates:
+    """Candidates from the model's ``top`` allowed items (best first, ties by item id) and their
+    scores (1 + len(groups), len(top)): the history's, then without each group. ``personal``
+    makes one request's; ``core.recommend.blocks`` many customers' at once."""
+    if not len(top):
+        return _empty()
+    rows = engine.cat_row
+    rel = _normalise(scores[0])
     # The shop's sales in the visit's context re-weight every model's list (the neural models
     # also read the context themselves): + weight * log2(lift), clipped to +-1. It helps where
     # context matters and can cost a little where it does not: bench/context_prior.py.
     lift = engine.context_lift(ctx)
     rel = rel + controls.context_weight * np.clip(np.log2(lift[rows[top - 1]]), -1, 1)
     rel = rel + controls.novelty * engine.novelty[top]
-    drops = scores[0, top][None, :] - scores[1:, top] if groups else None
-    cands = Candidates(rows[top - 1], rel, scores[0, top], np.full(len(top), "model", dtype=object),
+    drops = scores[0][None, :] - scores[1:] if groups else None
+    cands = Candidates(rows[top - 1], rel, scores[0], np.full(len(top), "model", dtype=object),
                        drops, groups)
     if controls.new_products:
         cands = _with_new_products(engine, cands, hist, allowed, controls)
@@ -75,8 +84,14 @@ def _with_new_products(engine: EngineView, cands: Candidates, hist: np.ndarray, 
     if not len(seen):
         return cands
     content = engine.catalog.content
-    sim = (content[new] @ content[seen].T).toarray()  # (new, seen)
-    titles = engine.catalog.titles
+    # (new, seen); a cached product of ``new`` with the whole catalog holds the same numbers:
+    # each cell sums the same products in the same order (a new product's words, in turn)
+    full = engine.catalog.similarity_to_all(new)
+    if full is not None:
+        sim = full[:, seen]
+    else:
+        sim = (engine.catalog.content_rows(new) @ content[seen].T).toarray()
+    titles = engine.catalog.title_codes
     # Never "similar to" itself: the same product (bought before the model learnt it) or
     # another product sharing its title, which reads as the same thing to the customer.
     sim[(new[:, None] == seen[None, :]) | (titles[new][:, None] == titles[seen][None, :])] = -np.inf
@@ -85,7 +100,7 @@ def _with_new_products(engine: EngineView, cands: Candidates, hist: np.ndarray, 
     if not keep.any():
         return cands
     n = min(controls.n, len(cands)) or 1
-    anchor = float(np.median(np.sort(cands.rel)[::-1][:n])) if len(cands) else 1.0
+    anchor = _median(np.sort(cands.rel)[::-1][:n]) if len(cands) else 1.0
     rel = best[keep] * anchor
     k = int(keep.sum())
     drops = None if cands.drops is None else np.hstack([cands.drops, np.zeros((len(cands.drops), k))])
@@ -94,6 +109,13 @@ def _with_new_products(engine: EngineView, cands: Candidates, hist: np.ndarray, 
                       np.r_[cands.raw, np.full(k, np.nan)],
                       np.r_[cands.source, np.full(k, "new product", dtype=object)],
                       drops, cands.groups, similar)
+
+
+def _median(x: np.ndarray) -> float:
+    """``np.median`` of a short 1-d array without its per-call overhead (the same number)."""
+    s = np.sort(x)
+    m = len(s) // 2
+    return float(s[m]) if len(s) % 2 else float((s[m - 1] + s[m]) / 2.0)
 
 
 def fallback(engine: EngineView, key: str, mode: str, allowed: np.ndarray, ctx: Context,

@@ -198,7 +198,7 @@ def make_pick(engine: EngineView, cands: Candidates, i: int, key: str, hist: np.
     cat = engine.catalog
     price, category = cat.prices[row], cat.categories[row]
     reasons = reasons_for(engine, cands, i, key, hist, ctx, mode, as_of, region) if explain else []
-    return Pick(str(cat.products.index[row]), _title(engine, row),
+    return Pick(cat.product_ids[row], _title(engine, row),
                 None if category is None else str(category),
                 None if not np.isfinite(price) else float(price), float(cands.rel[i]), reasons,
                 str(cands.source[i]))

@@ -27,7 +27,7 @@ import pandas as pd
 
 from core.recommend import candidates, explain, ranking
 from core.recommend.ranking import allowed_mask, mmr
-from core.recommend.types import Context, Controls, Result
+from core.recommend.types import Candidates, Context, Controls, Request, Result
 from core.segments import cache
 from core.shop import catalog as catalog_mod
 from core.shop import sequences
@@ -38,6 +38,7 @@ from models import baselines, data, runtime
 log = logging.getLogger(__name__)
 MIN_EVENTS = 3  # fewer events than this: segment picks instead of the model
 MAX_EVENTS = 500  # most recent events of one customer read per request
+MODEL_MODES = ("personalized", "best-sellers")  # modes whose list the model scores
 
 
 class Engine:
@@ -49,6 +50,11 @@ class Engine:
                  test: list[data.Target] | None = None) -> None:
         self.shop, self.scorer, self.name, self.log, self.catalog = store.shop, scorer, name, log_, cat
         self.customers = customers  # index customer_key: region, consent
+        # plain look-ups per request (pandas' .at costs tens of microseconds)
+        self._objects = {str(k) for k, c in zip(customers.index, customers["consent"], strict=True)
+                         if not bool(c)}
+        self._regions = {str(k): r for k, r in zip(customers.index, customers["region"], strict=True)
+                         if isinstance(r, str) and r}
         self.segments = segments  # customer_key -> segment number (None: no segments yet)
         self.segment_names = segment_names
         self.neural = neural
@@ -112,7 +118,7 @@ class Engine:
         return idx[-MAX_EVENTS:]
 
     def mode_for(self, key: str, hist: np.ndarray) -> str:
-        if key in self.customers.index and not bool(self.customers.at[key, "consent"]):
+        if key in self._objects:
             return "non-personalized"
         if len(hist) == 0:
             return "new"
@@ -173,15 +179,23 @@ class Engine:
         each group of items in ``drops`` - one batched call to the model."""
         log_ = self.log
         parts = [hist] + [hist[~np.isin(log_.item[hist], d)] for d in drops]
-        idx = np.concatenate(parts)
+        last = int(log_.ts[hist[-1]]) if len(hist) else None
+        codes = self.context_codes(ctx, as_of, last)
+        return self.score_parts(parts, [codes] * len(parts), [as_of] * len(parts))
+
+    def score_parts(self, parts: list[np.ndarray], codes: list[dict[str, int]],
+                    as_of: list[int]) -> np.ndarray:
+        """Model scores (len(parts), n_items + 1), column 0 -inf, of each part (indices into the
+        log, oldest first) as a history at its visit time and context codes: one model call."""
+        log_ = self.log
+        idx = np.concatenate(parts) if parts else np.zeros(0, np.int64)
         user = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
         mini = data.EventLog(user, log_.item[idx], log_.etype[idx], log_.ts[idx], log_.basket[idx],
                              {c: v[idx] for c, v in log_.context.items()}, len(parts), log_.n_items,
                              log_.context_sizes, log_.item_side, log_.side_sizes, log_.item_ids,
                              [str(k) for k in range(len(parts))], log_.context_values)
-        last = int(log_.ts[hist[-1]]) if len(hist) else None
-        codes = self.context_codes(ctx, as_of, last)
-        targets = [data.Target(k, as_of, np.zeros(0, np.int64), codes) for k in range(len(parts))]
+        targets = [data.Target(k, int(t), np.zeros(0, np.int64), c)
+                   for k, (c, t) in enumerate(zip(codes, as_of, strict=True))]
         with runtime.single_thread():
             scores = np.asarray(self.scorer.score(mini, targets), dtype=np.float64)
         scores[:, 0] = -np.inf
@@ -200,12 +214,8 @@ class Engine:
         return int(self.catalog.end.timestamp()) + 1
 
     # -- the request ---------------------------------------------------------------------------
-    def recommend(self, key: str, controls: Controls | None = None, context: Context | None = None,
-                  as_of: int | None = None, explain_picks: bool = True) -> Result:
-        """Top-N for one customer (``as_of``: as if it were that time, for evaluation)."""
-        started = time.perf_counter()
-        controls = controls or Controls()
-        as_of = as_of or self.now()
+    def request(self, key: str, controls: Controls, context: Context | None, as_of: int) -> Request:
+        """A request before scoring: history, mode, context (None: the usual one), region, mask."""
         # the history of a customer who objected to profiling is never read
         hist = self.history(key, as_of) if self._may_profile(key) else np.zeros(0, np.int64)
         mode = self.mode_for(key, hist)
@@ -214,30 +224,41 @@ class Engine:
         if context is None:
             context = self.usual_context(hist)
         region = self.region_of(key) if mode != "non-personalized" else None
-        allowed = allowed_mask(self, controls, hist, as_of)
-        if mode in ("personalized", "best-sellers"):
-            cands = candidates.personal(self, hist, allowed, controls, context, as_of, explain_picks)
+        return Request(key, hist, mode, context, region, allowed_mask(self, controls, hist, as_of), as_of)
+
+    def recommend(self, key: str, controls: Controls | None = None, context: Context | None = None,
+                  as_of: int | None = None, explain_picks: bool = True) -> Result:
+        """Top-N for one customer (``as_of``: as if it were that time, for evaluation)."""
+        started = time.perf_counter()
+        controls = controls or Controls()
+        req = self.request(key, controls, context, as_of or self.now())
+        ctx, ok = req.context, req.allowed
+        if req.mode in MODEL_MODES:
+            cands = candidates.personal(self, req.hist, ok, controls, ctx, req.as_of, explain_picks)
         else:
-            cands = candidates.fallback(self, key, mode, allowed, context, region, controls)
+            cands = candidates.fallback(self, key, req.mode, ok, ctx, req.region, controls)
+        return self.finish(req, cands, controls, explain_picks, started)
+
+    def finish(self, req: Request, cands: Candidates, controls: Controls, explain_picks: bool,
+               started: float) -> Result:
+        """A request's last steps: MMR order, picks (and reasons), scores relative to the best."""
         order = mmr(self, cands, controls)
-        picks = [explain.make_pick(self, cands, i, key, hist, context, mode, as_of, explain_picks, region)
-                 for i in order]
+        picks = [explain.make_pick(self, cands, i, req.key, req.hist, req.context, req.mode, req.as_of,
+                                   explain_picks, req.region) for i in order]
         top = picks[0].score if picks and picks[0].score > 0 else 1.0
         for p in picks:
             p.score = float(np.clip(p.score / top, 0, 1))
         notes = [] if len(picks) >= controls.n else [
             f"Only {len(picks)} products pass the filters; loosen them to see more."]
-        return Result(key, mode, picks, context, self.name, notes, time.perf_counter() - started)
+        return Result(req.key, req.mode, picks, req.context, self.name, notes,
+                      time.perf_counter() - started)
 
     def _may_profile(self, key: str) -> bool:
-        return not (key in self.customers.index and not bool(self.customers.at[key, "consent"]))
+        return key not in self._objects
 
     def region_of(self, key: str) -> str | None:
         """The customer's region (their country where the export has none), None if unknown."""
-        if key not in self.customers.index:
-            return None
-        value = self.customers.at[key, "region"]
-        return str(value) if isinstance(value, str) and value else None
+        return self._regions.get(key)
 
 
 def _customers(store: Store) -> pd.DataFrame:
@@ -326,4 +347,4 @@ def load(store: Store, model: str | None = None, segment_names: dict[int, str] |
     return engine
 
 
-__all__ = ["Engine", "MIN_EVENTS", "available_models", "load", "segment_names"]
+__all__ = ["Engine", "MIN_EVENTS", "MODEL_MODES", "available_models", "load", "segment_names"]

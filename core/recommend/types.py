@@ -129,12 +129,30 @@ class Result:
     def personalized(self) -> bool:
         return self.mode == "personalized"
 
+    def rows(self) -> list[dict]:
+        """One dict per pick, reasons joined in words (``frame``'s rows)."""
+        return [{"rank": i + 1, "product_id": p.product_id, "title": p.title,
+                 "category": p.category, "price": p.price, "score": round(p.score, 4),
+                 "source": p.source, "reasons": " · ".join(r.text for r in p.reasons)}
+                for i, p in enumerate(self.picks)]
+
     def frame(self) -> pd.DataFrame:
         """One row per pick, reasons joined in words (for tables, CSV and the CLI)."""
-        return pd.DataFrame([{"rank": i + 1, "product_id": p.product_id, "title": p.title,
-                              "category": p.category, "price": p.price, "score": round(p.score, 4),
-                              "source": p.source, "reasons": " · ".join(r.text for r in p.reasons)}
-                             for i, p in enumerate(self.picks)])
+        return pd.DataFrame(self.rows())
+
+
+@dataclass
+class Request:
+    """What one request knows before it scores (``Engine.request``): the history it may read
+    (indices into the event log), its mode, the visit, the region, the filters' mask."""
+
+    key: str
+    hist: np.ndarray
+    mode: str  # a key of MODES
+    context: Context
+    region: str | None
+    allowed: np.ndarray  # per catalog row
+    as_of: int
 
 
 @dataclass(frozen=True)
@@ -172,5 +190,11 @@ class EngineView(Protocol):
     def now(self) -> int: ...
     def score_variants(self, hist: np.ndarray, drops: list[np.ndarray], as_of: int,
                        ctx: Context) -> np.ndarray: ...
+    def score_parts(self, parts: list[np.ndarray], codes: list[dict[str, int]],
+                    as_of: list[int]) -> np.ndarray: ...
+    def context_codes(self, ctx: Context, as_of: int, last_ts: int | None) -> dict[str, int]: ...
+    def request(self, key: str, controls: Controls, context: Context | None, as_of: int) -> Request: ...
+    def finish(self, req: Request, cands: Candidates, controls: Controls, explain_picks: bool,
+               started: float) -> Result: ...
     def recommend(self, key: str, controls: Controls | None = None, context: Context | None = None,
                   as_of: int | None = None, explain_picks: bool = True) -> Result: ...

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 RECENT_DAYS = 90
 MIN_REBUYERS = 5  # a product counts as re-bought once this many customers bought it twice
 MIN_REBUY_SHARE = 0.15
+SIMILARITY_CELLS = 1 << 22  # products x catalog similarities kept by ``similarity_to_all`` (32 MB)
 DAYPART_NAMES = tuple(name for name, _a, _b in DAYPARTS)
 DAYPART_HOUR = {name: (a + b) // 2 for name, a, b in DAYPARTS}  # a typical hour of each part
 
@@ -56,6 +57,10 @@ class Catalog:
         # plain arrays for the per-request look-ups (pandas indexing costs microseconds each)
         p = self.products
         self.titles = p["title"].astype(str).to_numpy(dtype=object)
+        self.product_ids = np.asarray([str(x) for x in p.index], dtype=object)
+        self._content_of: tuple[bytes, sp.csr_matrix] | None = None
+        self._similar: tuple[bytes, np.ndarray] | None = None
+        self.title_codes = np.unique(self.titles, return_inverse=True)[1].reshape(-1)  # same title, same code
         self.categories = p["category"].astype(object).where(p["category"].notna(), None).to_numpy()
         self.category_text = p["category"].fillna("").astype(str).to_numpy(dtype=object)
         self.prices = pd.to_numeric(p["price"], errors="coerce").to_numpy(np.float64)
@@ -72,6 +77,25 @@ class Catalog:
         self._ctx_total = np.bincount(self._ctx_row, weights=self._ctx_n, minlength=len(p))
         self.rebuy_days = pd.to_numeric(self.rebuy["interval_days"].reindex(p.index),
                                         errors="coerce").to_numpy(np.float64)
+
+    def content_rows(self, rows: np.ndarray) -> sp.csr_matrix:
+        """The content vectors of ``rows`` (the last rows asked are kept: the new products
+        every list considers are the same for everyone under the same filters)."""
+        key = np.asarray(rows, dtype=np.int64).tobytes()
+        if self._content_of is None or self._content_of[0] != key:
+            self._content_of = (key, self.content[rows])
+        return self._content_of[1]
+
+    def similarity_to_all(self, rows: np.ndarray) -> np.ndarray | None:
+        """Content similarity (len(rows), products) of ``rows`` to every product, kept for the
+        last ``rows`` asked; None when larger than ``SIMILARITY_CELLS`` (then a caller multiplies
+        its own few columns: each cell sums the same products in the same order, row by row)."""
+        if len(rows) * len(self.products) > SIMILARITY_CELLS:
+            return None
+        key = np.asarray(rows, dtype=np.int64).tobytes()
+        if self._similar is None or self._similar[0] != key:
+            self._similar = (key, (self.content[rows] @ self.content.T).toarray())
+        return self._similar[1]
 
     def row(self, product_ids: list[str] | np.ndarray) -> np.ndarray:
         """Positions of products in ``products.index`` (-1 for unknown ones)."""

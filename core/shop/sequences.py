@@ -72,9 +72,12 @@ def event_log(store: Store, options: LogOptions = LogOptions()) -> EventLog:
     df = store.df(_SQL.format(types=types))
     if df.empty:
         raise ValueError(f"Shop {store.shop!r} has no events of consenting customers to learn from.")
+    # The query's rows come in no fixed order (DuckDB scans in parallel): every order below is
+    # decided by the data alone - baskets at the same time by their key, the lines of a basket
+    # by product and event type - so the same shop gives the same log, and the same lists.
     baskets = (df.dropna(subset=["basket_key"]).groupby(["u", "basket_key"])["ts"].min()
-               .reset_index())
-    baskets["basket"] = baskets.groupby("u")["ts"].rank(method="first").astype(np.int64) - 1
+               .reset_index().sort_values(["u", "ts", "basket_key"], kind="stable"))
+    baskets["basket"] = baskets.groupby("u").cumcount().astype(np.int64)
     n_baskets = baskets.groupby("u")["basket"].max() + 1
     keep = n_baskets[n_baskets >= options.min_baskets].index
     df = df[df["u"].isin(keep)]
@@ -84,7 +87,7 @@ def event_log(store: Store, options: LogOptions = LogOptions()) -> EventLog:
     items = sorted(df["i"].unique())
     df["uid"] = pd.Index(users).get_indexer(df["u"])
     df["iid"] = pd.Index(items).get_indexer(df["i"]) + 1
-    df = df.sort_values(["uid", "ts", "basket"], kind="stable").reset_index(drop=True)
+    df = df.sort_values(["uid", "ts", "basket", "iid", "t"], kind="stable").reset_index(drop=True)
     user = df["uid"].to_numpy(np.int64)
     ts = df["ts"].to_numpy(np.int64)
     device, devices = _coded(df["device"])

@@ -20,24 +20,47 @@ log = logging.getLogger(__name__)
 # ---------------------------------------------------------------------------------------------
 # EASE
 
+MAX_ITEMS = 10_000  # EASE inverts an items x items matrix: 10,000 is 0.8 GB in float64
+
 
 class EASE(Baseline):
     """Embarrassingly shallow autoencoder (Steck 2019): B = I - P diag(1/diag(P)) with
     P = (X^T X + l2 I)^-1 on the binary user x item training purchases; score = history . B."""
 
-    def __init__(self, l2: float = 500.0, browse_weight: float = 0.0):
+    def __init__(self, l2: float = 500.0, browse_weight: float = 0.0, max_items: int = MAX_ITEMS):
         self.l2 = l2
         self.browse_weight = browse_weight
+        self.max_items = max_items
 
     def _fit(self, split: Split) -> None:
         if self.l2 <= 0:
             raise ValueError(f"l2 must be positive, not {self.l2}")
         x = purchase_matrix(split.train, "user", binary=True)
+        self.items_ = _most_bought(x, self.max_items)
+        if self.items_ is not None:
+            log.info("EASE over the %d most-bought of %d products (an items x items inverse)",
+                     len(self.items_), x.shape[1] - 1)
+            x = x[:, self.items_]
         self.weights_ = ease_weights(x, self.l2)
 
     def _score(self, log: EventLog, targets: list[Target]) -> np.ndarray:
         h = history_matrix(log, targets, browse_weight=self.browse_weight, binary=True)
-        return self._with_popularity(h @ self.weights_)
+        if self.items_ is None:
+            return self._with_popularity(h @ self.weights_)
+        out = np.zeros(h.shape, np.float32)  # products left out score 0: popularity orders them
+        out[:, self.items_] = h[:, self.items_] @ self.weights_
+        return self._with_popularity(out)
+
+
+def _most_bought(x: sp.csr_matrix, limit: int) -> np.ndarray | None:
+    """Columns of the ``limit`` most-bought products (ties by lower id), in id order; None when
+    every product fits. (A 65,000-product catalog would need a 34 GB matrix.)"""
+    if x.shape[1] <= limit:
+        return None
+    counts = np.asarray(x.sum(axis=0)).ravel()
+    counts[0] = -1  # the padding column never
+    top = np.argsort(-counts, kind="stable")[:limit]
+    return np.sort(top)
 
 
 def ease_weights(x: sp.spmatrix, l2: float) -> np.ndarray:
