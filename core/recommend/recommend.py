@@ -50,9 +50,8 @@ class Engine:
                  test: list[data.Target] | None = None) -> None:
         self.shop, self.scorer, self.name, self.log, self.catalog = store.shop, scorer, name, log_, cat
         self.customers = customers  # index customer_key: region, consent
-        # plain look-ups per request (pandas' .at costs tens of microseconds)
-        self._objects = {str(k) for k, c in zip(customers.index, customers["consent"], strict=True)
-                         if not bool(c)}
+        # a plain look-up per request (pandas' .at costs tens of microseconds); consent is read
+        # from ``customers`` itself on every request: an objection must count at once
         self._regions = {str(k): r for k, r in zip(customers.index, customers["region"], strict=True)
                          if isinstance(r, str) and r}
         self.segments = segments  # customer_key -> segment number (None: no segments yet)
@@ -118,7 +117,7 @@ class Engine:
         return idx[-MAX_EVENTS:]
 
     def mode_for(self, key: str, hist: np.ndarray) -> str:
-        if key in self._objects:
+        if self._objected(key):
             return "non-personalized"
         if len(hist) == 0:
             return "new"
@@ -254,7 +253,10 @@ class Engine:
                       time.perf_counter() - started)
 
     def _may_profile(self, key: str) -> bool:
-        return key not in self._objects
+        return not self._objected(key)
+
+    def _objected(self, key: str) -> bool:
+        return key in self.customers.index and not bool(self.customers.at[key, "consent"])
 
     def region_of(self, key: str) -> str | None:
         """The customer's region (their country where the export has none), None if unknown."""
