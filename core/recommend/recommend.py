@@ -50,8 +50,7 @@ class Engine:
                  test: list[data.Target] | None = None) -> None:
         self.shop, self.scorer, self.name, self.log, self.catalog = store.shop, scorer, name, log_, cat
         self.customers = customers  # index customer_key: region, consent
-        # a plain look-up per request (pandas' .at costs tens of microseconds); consent is read
-        # from ``customers`` itself on every request: an objection must count at once
+        # plain look-up (.at costs tens of us); consent is read live: an objection counts at once
         self._regions = {str(k): r for k, r in zip(customers.index, customers["region"], strict=True)
                          if isinstance(r, str) and r}
         self.segments = segments  # customer_key -> segment number (None: no segments yet)
@@ -148,7 +147,7 @@ class Engine:
                     device: str | None = None) -> Context:
         """The visit to imagine: what is given, the rest from the customer's usual habits (only
         for customers who may be profiled)."""
-        usual = self.usual_context(self.history(key)) if self._may_profile(key) else Context()
+        usual = self.usual_context(self.history(key)) if not self._objected(key) else Context()
         return Context(daypart or usual.daypart, weekday or usual.weekday, device or usual.device)
 
     def devices(self) -> list[str]:
@@ -216,7 +215,7 @@ class Engine:
     def request(self, key: str, controls: Controls, context: Context | None, as_of: int) -> Request:
         """A request before scoring: history, mode, context (None: the usual one), region, mask."""
         # the history of a customer who objected to profiling is never read
-        hist = self.history(key, as_of) if self._may_profile(key) else np.zeros(0, np.int64)
+        hist = self.history(key, as_of) if not self._objected(key) else np.zeros(0, np.int64)
         mode = self.mode_for(key, hist)
         if mode == "personalized" and not self.personal:
             mode = "best-sellers"
@@ -252,10 +251,7 @@ class Engine:
         return Result(req.key, req.mode, picks, req.context, self.name, notes,
                       time.perf_counter() - started)
 
-    def _may_profile(self, key: str) -> bool:
-        return not self._objected(key)
-
-    def _objected(self, key: str) -> bool:
+    def _objected(self, key: str) -> bool:  # read on every request, never cached
         return key in self.customers.index and not bool(self.customers.at[key, "consent"])
 
     def region_of(self, key: str) -> str | None:
