@@ -82,9 +82,10 @@ class Catalog:
         """The content vectors of ``rows`` (the last rows asked are kept: the new products
         every list considers are the same for everyone under the same filters)."""
         key = np.asarray(rows, dtype=np.int64).tobytes()
-        if self._content_of is None or self._content_of[0] != key:
-            self._content_of = (key, self.content[rows])
-        return self._content_of[1]
+        kept = self._content_of  # read once: pages share the catalog across threads
+        if kept is None or kept[0] != key:
+            kept = self._content_of = (key, self.content[rows])
+        return kept[1]
 
     def similarity_to_all(self, rows: np.ndarray) -> np.ndarray | None:
         """Content similarity (len(rows), products) of ``rows`` to every product, kept for the
@@ -93,9 +94,10 @@ class Catalog:
         if len(rows) * len(self.products) > SIMILARITY_CELLS:
             return None
         key = np.asarray(rows, dtype=np.int64).tobytes()
-        if self._similar is None or self._similar[0] != key:
-            self._similar = (key, (self.content[rows] @ self.content.T).toarray())
-        return self._similar[1]
+        kept = self._similar  # read once: another thread may replace it between two reads
+        if kept is None or kept[0] != key:
+            kept = self._similar = (key, (self.content[rows] @ self.content.T).toarray())
+        return kept[1]
 
     def row(self, product_ids: list[str] | np.ndarray) -> np.ndarray:
         """Positions of products in ``products.index`` (-1 for unknown ones)."""
